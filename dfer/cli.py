@@ -1,0 +1,210 @@
+"""The ``dfer`` command: a thin layer over the library. ``dfer COMMAND --help`` documents each."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from dfer import __version__
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``112`` → (112, 112); ``112x168`` → (112, 168) as (height, width)."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size like 112 or 112x168, got {text!r}") from None
+    if len(parts) not in (1, 2) or min(parts) < 1:
+        raise argparse.ArgumentTypeError(f"expected a size like 112 or 112x168, got {text!r}")
+    return (parts[0], parts[-1])
+
+
+def _reader_options(args) -> dict:
+    """Reader options given on the command line, for whichever format the root turns out to be."""
+    from dfer.data.formats import detect_format
+
+    format = args.format or detect_format(args.root)
+    options = {}
+    if format == "dfew":
+        options = {"fold": args.fold, "source": args.source or "clip_224x224"}
+    elif format == "ferv39k":
+        options = {"setup": args.setup, "source": args.source or "faces"}
+    return {"format": format, **options}
+
+
+def _add_reader_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("root", type=Path, help="dataset root, manifest file or packed store")
+    parser.add_argument("--format", choices=("dfew", "ferv39k", "manifest", "packed"),
+                        help="dataset format (default: detected from the files)")
+    parser.add_argument("--fold", type=int, choices=(1, 2, 3, 4, 5), help="DFEW fold (default: all clips)")
+    parser.add_argument("--setup", default="All", help="FERV39k setup: All, DL, WIS, SIA, AI or a scene")
+    parser.add_argument("--source", help="DFEW: clip_224x224 | clip_224x224_16f | original; "
+                        "FERV39k: faces | video")
+
+
+def cmd_synth(args) -> int:
+    from dfer.data.synth import write_synthetic
+
+    started = time.perf_counter()
+    summary = write_synthetic(args.out, args.format, args.clips, seed=args.seed, size=args.size)
+    print(json.dumps(summary, indent=2, default=str))
+    print(f"wrote a synthetic {args.format} dataset to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from dfer.data.formats import read_dataset
+    from dfer.data.stats import dataset_stats, write_stats
+
+    options = _reader_options(args)
+    table = read_dataset(args.root, **options)
+    stats = dataset_stats(table)
+    print(f"{args.root}: {len(table)} clips ({options['format']})")
+    for name, frame in stats.items():
+        print(f"\n{name}:\n{frame.round(1).to_string()}")
+    if args.out:
+        written = write_stats(stats, table, args.out, title=str(args.root))
+        print(f"\nwrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from dfer.data.check import check_dataset
+
+    report = check_dataset(args.root, format=args.format, images=args.images, workers=args.workers)
+    for problem in report.problems:
+        print(f"- {problem}")
+    verdict = "no problems" if report.ok else f"{len(report.problems)} problem(s)"
+    print(f"{report.root} ({report.format}): {report.clips} clips readable, "
+          f"{report.images_checked} images decoded, {verdict}")
+    return 1 if args.strict and not report.ok else 0
+
+
+def cmd_tim(args) -> int:
+    from dfer.data.normalize import tim_folders
+
+    summary = tim_folders(args.src, args.dst, frames=args.frames, workers=args.workers)
+    for failure in summary.failed:
+        print(f"- failed: {failure}")
+    print(f"TIM to {args.frames} frames: {summary.written} clips written, {summary.skipped} already done, "
+          f"{len(summary.failed)} failed → {summary.out}")
+    return 1 if summary.failed else 0
+
+
+def cmd_pack(args) -> int:
+    from dfer.data.formats import read_dataset
+    from dfer.data.packed import pack
+
+    options = _reader_options(args)
+    if options["format"] == "ferv39k" and args.scene_size:
+        options["with_scene"] = True
+    table = read_dataset(args.root, **options)
+    started = time.perf_counter()
+    store = pack(table, args.out, size=args.size, scene_size=args.scene_size, workers=args.workers)
+    print(f"packed {len(table)} clips at {args.size[0]}x{args.size[1]} into {store} "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    """Until the predict pipeline lands: synthesise datasets, check them, print their statistics."""
+    from dfer.data.check import check_dataset
+    from dfer.data.formats import read_dataset
+    from dfer.data.stats import dataset_stats, write_stats
+    from dfer.data.synth import write_synthetic
+
+    status = 0
+    for format, options in (("dfew", {"fold": 1}), ("ferv39k", {"setup": "All"})):
+        root = args.out / format
+        print(f"== synthetic {format}: {args.clips} clips → {root}")
+        write_synthetic(root, format, args.clips, seed=args.seed, size=args.size)
+        report = check_dataset(root, images="all")
+        print(f"check: {report.clips} clips, {report.images_checked} images decoded, "
+              f"{len(report.problems)} problem(s)")
+        for problem in report.problems:
+            print(f"- {problem}")
+        status |= not report.ok
+        table = read_dataset(root, **options)
+        stats = dataset_stats(table)
+        for name in ("classes", "scenarios", "frames"):
+            if name in stats:
+                print(f"\n{name}:\n{stats[name].round(1).to_string()}")
+        written = write_stats(stats, table, args.out / f"{format}_stats", title=f"synthetic {format}")
+        print(f"\nplot: {written[-1]}\n")
+    return int(status)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dfer", description=__doc__.split(":")[0] + ": dynamic facial "
+                                     "expression recognition — datasets, protocols, models.")
+    parser.add_argument("--version", action="version", version=f"dfer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    synth = commands.add_parser("synth", help="write a small, learnable synthetic dataset in a release layout")
+    synth.add_argument("--format", required=True, choices=("dfew", "ferv39k", "manifest"))
+    synth.add_argument("--out", required=True, type=Path, help="output folder")
+    synth.add_argument("--clips", type=int, default=100, help="number of clips (default 100)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    synth.add_argument("--size", type=int, default=224, help="face-crop size in pixels (default 224)")
+    synth.set_defaults(run=cmd_synth)
+
+    data = commands.add_parser("data", help="look at, check, normalise and pack datasets")
+    data_commands = data.add_subparsers(dest="data_command", required=True, metavar="SUBCOMMAND")
+
+    stats = data_commands.add_parser("stats", help="class, scene/scenario and frame-count distributions")
+    _add_reader_arguments(stats)
+    stats.add_argument("--out", type=Path, help="also write the tables as CSV and a PNG figure here")
+    stats.set_defaults(run=cmd_stats)
+
+    check = data_commands.add_parser("check", help="list every problem of a dataset copy with its path")
+    check.add_argument("root", type=Path, help="dataset root or manifest")
+    check.add_argument("--format", choices=("dfew", "ferv39k", "manifest"), help="default: detected")
+    check.add_argument("--strict", action="store_true", help="exit with status 1 if anything is wrong")
+    check.add_argument("--images", choices=("all", "ends", "none"), default="all",
+                       help="frame images to decode: all (default), first and last per clip, or none")
+    check.add_argument("--workers", type=int, default=4, help="decoding threads (default 4)")
+    check.set_defaults(run=cmd_check)
+
+    tim = data_commands.add_parser("tim", help="TIM-normalise frame folders (like DFEW's clip_224x224_16f)")
+    tim.add_argument("src", type=Path, help="folder holding one frame folder per clip")
+    tim.add_argument("dst", type=Path, help="output folder; finished clips are skipped on a re-run")
+    tim.add_argument("--frames", type=int, default=16, help="frames per clip after TIM (default 16)")
+    tim.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    tim.set_defaults(run=cmd_tim)
+
+    pack = data_commands.add_parser("pack", help="write clips as a compact uint8 store the datasets read")
+    _add_reader_arguments(pack)
+    pack.add_argument("--out", required=True, type=Path, help="store folder")
+    pack.add_argument("--size", type=_size, default=(112, 112), help="face size, e.g. 112 or 224 (default 112)")
+    pack.add_argument("--scene-size", type=_size, help="also pack scene frames (FERV39k), e.g. 112x168")
+    pack.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    pack.set_defaults(run=cmd_pack)
+
+    demo = commands.add_parser("demo", help="the main job on an embedded default (see README)")
+    demo.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder (default demo_out)")
+    demo.add_argument("--clips", type=int, default=120, help="clips per synthetic dataset (default 120)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--size", type=int, default=112, help="face-crop size (default 112)")
+    demo.set_defaults(run=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from dfer.data.records import DatasetError
+
+    try:
+        return args.run(args)
+    except (DatasetError, ValueError, FileNotFoundError) as error:
+        print(f"dfer: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dfer: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""``dfer data check``: list every problem of a dataset copy, each with its path."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from PIL import Image
+from tqdm import tqdm
+
+from dfer.data.dfew import FOLDS, read_dfew
+from dfer.data.ferv39k import SCENES_DIR, read_ferv39k
+from dfer.data.formats import detect_format, read_dataset
+from dfer.data.records import Problem
+
+IMAGE_CHECKS = ("all", "ends", "none")
+
+
+@dataclass
+class CheckReport:
+    """What ``check_dataset`` found: the format, clip counts and every problem."""
+
+    root: str
+    format: str
+    clips: int
+    images_checked: int
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_dataset(
+    root: Path, format: str | None = None, images: str = "all", workers: int = 4, progress: bool = True
+) -> CheckReport:
+    """Validate a dataset copy: split files, labels, folders on disk, and decodable images.
+
+    ``images`` chooses how many frame images are decoded: ``all``, ``ends`` (first and last of
+    each clip) or ``none``.
+    """
+    if images not in IMAGE_CHECKS:
+        raise ValueError(f"images must be one of {', '.join(IMAGE_CHECKS)}, got {images!r}")
+    root = Path(root)
+    format = format or detect_format(root)
+    problems: dict[str, Problem] = {}
+
+    def collect(table: pd.DataFrame) -> pd.DataFrame:
+        for problem in table.attrs.get("problems", []):
+            problems.setdefault(str(problem), problem)
+        return table
+
+    if format == "dfew":
+        table = collect(read_dfew(root, errors="collect"))
+        for fold in FOLDS:  # train/test overlap and label agreement are per fold
+            collect(read_dfew(root, fold=fold, errors="collect"))
+    elif format == "ferv39k":
+        table = collect(read_ferv39k(root, with_scene=(root / SCENES_DIR).is_dir(), errors="collect"))
+    else:
+        table = collect(read_dataset(root, format=format, errors="collect"))
+
+    paths = []
+    if images != "none":
+        for column in ("frames", "scene_frames"):
+            for frames in table[column].dropna():
+                paths.extend(frames if images == "all" else {frames[0], frames[-1]})
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        results = pool.map(_image_problem, paths, chunksize=64)
+        for problem in tqdm(results, total=len(paths), desc="decoding frames", unit="img",
+                            disable=not progress or not paths):
+            if problem is not None:
+                problems.setdefault(str(problem), problem)
+    return CheckReport(str(root), format, len(table), len(paths), list(problems.values()))
+
+
+def _image_problem(path: str) -> Problem | None:
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError) as error:
+        return Problem(path, f"unreadable image ({error})")
+    return None

@@ -1,0 +1,59 @@
+"""Recognise a dataset copy on disk and read it with the right reader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from dfer.data.dfew import read_dfew
+from dfer.data.ferv39k import read_ferv39k
+from dfer.data.manifest import read_manifest
+from dfer.data.records import DatasetError
+
+FORMATS = ("dfew", "ferv39k", "manifest", "packed")
+MANIFEST_NAMES = ("manifest.csv", "manifest.parquet")
+
+
+def detect_format(root: Path) -> str:
+    """``dfew``, ``ferv39k``, ``manifest`` or ``packed``, from the files under ``root``."""
+    root = Path(root)
+    if root.is_file():
+        if root.suffix.lower() in (".csv", ".tsv", ".parquet"):
+            return "manifest"
+        raise DatasetError(root, "expected a dataset folder or a manifest (.csv/.parquet)")
+    if not root.is_dir():
+        raise DatasetError(root, "no such file or folder")
+    if (root / "store.json").is_file():
+        return "packed"
+    if (root / "EmoLabel_DataSplit").is_dir() or (root / "Clip").is_dir():
+        return "dfew"
+    if (root / "4_setups").is_dir() or (root / "2_ClipsforFaceCrop").is_dir():
+        return "ferv39k"
+    if any((root / name).is_file() for name in MANIFEST_NAMES):
+        return "manifest"
+    raise DatasetError(root, "not a recognised dataset: expected a DFEW root (EmoLabel_DataSplit/, Clip/), "
+                       "a FERV39k root (4_setups/, 2_ClipsforFaceCrop/), a packed store (store.json) "
+                       "or a manifest (.csv/.parquet, or a folder holding manifest.csv)")
+
+
+def read_dataset(root: Path, format: str | None = None, errors: str = "raise", **options) -> pd.DataFrame:
+    """Clip table of any supported dataset; ``options`` go to the format's reader.
+
+    DFEW takes ``fold`` and ``source``; FERV39k ``setup``, ``source`` and ``with_scene``.
+    """
+    root = Path(root)
+    format = format or detect_format(root)
+    if format == "dfew":
+        return read_dfew(root, errors=errors, **options)
+    if format == "ferv39k":
+        return read_ferv39k(root, errors=errors, **options)
+    if format == "manifest":
+        if root.is_dir():
+            root = next(root / name for name in MANIFEST_NAMES if (root / name).is_file())
+        return read_manifest(root, errors=errors, **options)
+    if format == "packed":
+        from dfer.data.packed import open_store
+
+        return open_store(root)
+    raise ValueError(f"unknown dataset format {format!r}; expected one of {', '.join(FORMATS)}")

@@ -1,0 +1,162 @@
+"""The clip-record table every reader returns, and helpers shared by the readers.
+
+A clip table is a :class:`pandas.DataFrame` with one row per clip and the columns of
+:data:`COLUMNS`. ``frames`` and ``scene_frames`` hold tuples of image paths in temporal order;
+``label`` is a canonical index (:mod:`dfer.labels`) or -1 when unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+
+#: Column name → meaning, in table order.
+COLUMNS: dict[str, str] = {
+    "clip_id": "identifier, unique within the dataset",
+    "dataset": "reader that produced the row (dfew, ferv39k, manifest)",
+    "frames": "tuple of face-frame image paths in temporal order, or None",
+    "video": "path of the source video, or None",
+    "scene_frames": "tuple of scene-frame image paths (FERV39k), or None",
+    "label": "canonical expression index (dfer.labels.EXPRESSIONS), -1 if unknown",
+    "split": "train, val or test; empty if the source gives none",
+    "fold": "DFEW fold whose test set holds the clip (1..5), else 0",
+    "scene": "FERV39k scene folder or user scene, else empty",
+    "scenario": "FERV39k scenario (DL, WIS, SIA, AI), else empty",
+    "subject": "subject / identity if known, else empty",
+    "num_frames": "number of frames counted on disk",
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a dataset copy: where (file and row) and what was expected."""
+
+    path: str
+    message: str
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path if self.row is None else f"{self.path}, row {self.row}"
+        return f"{where}: {self.message}"
+
+
+class DatasetError(ValueError):
+    """A dataset file or folder is not what a reader expected; the message names it."""
+
+    def __init__(self, path, message: str, row: int | None = None):
+        super().__init__(str(Problem(str(path), message, row)))
+        self.path = Path(path)
+        self.row = row
+
+
+class ProblemLog:
+    """Collects a reader's problems; raises on the first one unless asked to collect them all.
+
+    Readers take ``errors="raise"`` (the default: any problem stops the read with a
+    :class:`DatasetError`) or ``errors="collect"`` (used by ``dfer data check``: every problem is
+    recorded and the readable rows are still returned, with the problems in
+    ``table.attrs["problems"]``).
+    """
+
+    def __init__(self, errors: str = "raise"):
+        if errors not in ("raise", "collect"):
+            raise ValueError(f"errors must be 'raise' or 'collect', got {errors!r}")
+        self.errors = errors
+        self.problems: list[Problem] = []
+
+    def add(self, path, message: str, row: int | None = None) -> None:
+        if self.errors == "raise":
+            raise DatasetError(path, message, row)
+        self.problems.append(Problem(str(path), message, row))
+
+    def attach(self, table: pd.DataFrame) -> pd.DataFrame:
+        table.attrs["problems"] = list(self.problems)
+        return table
+
+
+def make_table(rows: Iterable[dict]) -> pd.DataFrame:
+    """Build a clip table from row dicts, filling missing columns with their empty value."""
+    defaults = {
+        "frames": None, "video": None, "scene_frames": None, "label": -1, "split": "",
+        "fold": 0, "scene": "", "scenario": "", "subject": "", "num_frames": 0,
+    }
+    rows = [{**defaults, **row} for row in rows]
+    extras = [key for key in (rows[0] if rows else {}) if key not in COLUMNS]
+    table = pd.DataFrame(rows, columns=list(COLUMNS) + extras)
+    if table.empty:
+        return table
+    table["label"] = table["label"].astype(int)
+    table["fold"] = table["fold"].astype(int)
+    table["num_frames"] = table["num_frames"].astype(int)
+    return table.reset_index(drop=True)
+
+
+_NUMBER = re.compile(r"(\d+)")
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key that orders ``2.jpg`` before ``10.jpg`` and ``a_9`` before ``a_10``."""
+    return tuple(int(part) if part.isdigit() else part.lower() for part in _NUMBER.split(name))
+
+
+def list_frames(folder: Path) -> tuple[str, ...]:
+    """Image files in ``folder`` in numeric (natural) order; empty if the folder is missing."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return ()
+    names = [p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
+    return tuple(str(folder / name) for name in sorted(names, key=natural_key))
+
+
+def count_video_frames(path: Path) -> int:
+    """Number of frames in a video: the container's count if it has one, else decoded."""
+    import av  # imported here: only video-based records need it
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            if stream.frames:
+                return int(stream.frames)
+            return sum(1 for _ in container.decode(stream))
+    except (av.error.FFmpegError, IndexError) as error:
+        raise DatasetError(path, f"cannot read as a video ({error})") from None
+
+
+def carve_validation(
+    table: pd.DataFrame, fraction: float = 0.1, seed: int = 0, by: str = "label"
+) -> pd.DataFrame:
+    """Move a stratified, seeded ``fraction`` of the ``train`` rows to ``split == 'val'``.
+
+    Test rows are never touched, so model selection never sees the test split. Classes too small
+    to stratify fall back to a plain seeded split.
+    """
+    from sklearn.model_selection import train_test_split
+
+    if not 0 < fraction < 1:
+        raise ValueError(f"validation fraction must be in (0, 1), got {fraction}")
+    table = table.copy()
+    train_index = table.index[table["split"] == "train"]
+    if len(train_index) < 2:
+        raise ValueError("need at least 2 training clips to carve a validation split")
+    strata = table.loc[train_index, by].to_numpy()
+    counts = pd.Series(strata).value_counts()
+    n_val = max(1, int(round(fraction * len(train_index))))
+    stratify = strata if counts.min() >= 2 and n_val >= len(counts) else None
+    _, val_index = train_test_split(
+        np.asarray(train_index), test_size=n_val, random_state=seed, stratify=stratify
+    )
+    table.loc[val_index, "split"] = "val"
+    return table
+
+
+def summarize_splits(table: pd.DataFrame) -> dict[str, int]:
+    """Clip count per split (for run records and summaries)."""
+    return {str(k): int(v) for k, v in table["split"].value_counts().sort_index().items()}

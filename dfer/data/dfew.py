@@ -46,13 +46,13 @@ def clip_id(raw) -> str:
     return text.zfill(5)
 
 
-def read_split_csv(path: Path, log: ProblemLog) -> dict[str, int]:
-    """``{clip_id: canonical label}`` from one split CSV, reporting bad rows to ``log``."""
+def read_split_csv(path: Path, log: ProblemLog) -> dict[str, tuple[int, int]]:
+    """``{clip_id: (canonical label, row)}`` from one split CSV, reporting bad rows to ``log``."""
     path = Path(path)
     if not path.is_file():
         log.add(path, "split file not found")
         return {}
-    entries: dict[str, int] = {}
+    entries: dict[str, tuple[int, int]] = {}
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
@@ -74,7 +74,7 @@ def read_split_csv(path: Path, log: ProblemLog) -> dict[str, int]:
             if key in entries:
                 log.add(path, f"clip {key} listed twice", row=row_number)
                 continue
-            entries[key] = label
+            entries[key] = (label, row_number)
     return entries
 
 
@@ -147,22 +147,25 @@ def read_dfew(
     label_of: dict[str, int] = {}
     fold_of: dict[str, int] = {}
     for f, entries in test_sets.items():
-        for key, label in entries.items():
+        for key, (label, row_number) in entries.items():
             if key in fold_of:
-                log.add(split_file(root, "test", f), f"clip {key} is also in the test set of fold {fold_of[key]}")
+                log.add(split_file(root, "test", f), f"clip {key} is also in the test set of fold {fold_of[key]}",
+                        row=row_number)
                 continue
             fold_of[key], label_of[key] = f, label
 
     split_of: dict[str, str] = {}
     if fold is not None:
         train = read_split_csv(split_file(root, "train", fold), log)
-        for key, label in train.items():
+        for key, (label, row_number) in train.items():
             if key in test_sets[fold]:
-                log.add(split_file(root, "train", fold), f"clip {key} is in both train and test of fold {fold}")
+                log.add(split_file(root, "train", fold), f"clip {key} is in both train and test of fold {fold}",
+                        row=row_number)
                 continue
             if key in label_of and label_of[key] != label:
                 log.add(split_file(root, "train", fold), f"clip {key} has label {labels.to_dfew(label)} "
-                        f"here but {labels.to_dfew(label_of[key])} in the test set of fold {fold_of[key]}")
+                        f"here but {labels.to_dfew(label_of[key])} in the test set of fold {fold_of[key]}",
+                        row=row_number)
             label_of.setdefault(key, label)
             split_of[key] = "train"
         split_of.update({key: "test" for key in test_sets[fold]})

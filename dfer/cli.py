@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from dfer.data.records import DatasetError
+    from dfer.errors import DatasetError
 
     try:
         return args.run(args)

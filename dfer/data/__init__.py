@@ -5,7 +5,8 @@ supported dataset copy into a clip table (see :mod:`dfer.data.records`).
 """
 
 from dfer.data.formats import detect_format, read_dataset
-from dfer.data.records import COLUMNS, DatasetError, carve_validation
+from dfer.data.records import COLUMNS, carve_validation
+from dfer.errors import DatasetError
 from dfer.data.tim import tim
 
 __all__ = ["COLUMNS", "DatasetError", "carve_validation", "detect_format", "read_dataset", "tim"]

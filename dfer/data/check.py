@@ -13,7 +13,7 @@ from tqdm import tqdm
 from dfer.data.dfew import FOLDS, read_dfew
 from dfer.data.ferv39k import SCENES_DIR, read_ferv39k
 from dfer.data.formats import detect_format, read_dataset
-from dfer.data.records import Problem
+from dfer.errors import Problem
 
 IMAGE_CHECKS = ("all", "ends", "none")
 

@@ -21,12 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from dfer import labels
-from dfer.data.records import (
-    ProblemLog,
-    count_video_frames,
-    list_frames,
-    make_table,
-)
+from dfer.data.records import ProblemLog, list_frames, make_table
+from dfer.io.frames import count_video_frames
 
 SOURCES = ("clip_224x224", "clip_224x224_16f", "original")
 FOLDS = (1, 2, 3, 4, 5)

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from dfer import labels
-from dfer.data.records import ProblemLog, count_video_frames, list_frames, make_table
+from dfer.data.records import ProblemLog, list_frames, make_table
+from dfer.io.frames import count_video_frames
 
 FACES_DIR = "2_ClipsforFaceCrop"
 SCENES_DIR = "3_ClipsforScenImages"

@@ -9,7 +9,7 @@ import pandas as pd
 from dfer.data.dfew import read_dfew
 from dfer.data.ferv39k import read_ferv39k
 from dfer.data.manifest import read_manifest
-from dfer.data.records import DatasetError
+from dfer.errors import DatasetError
 
 FORMATS = ("dfew", "ferv39k", "manifest", "packed")
 MANIFEST_NAMES = ("manifest.csv", "manifest.parquet")

@@ -13,14 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from dfer import labels
-from dfer.data.records import (
-    VIDEO_SUFFIXES,
-    DatasetError,
-    ProblemLog,
-    count_video_frames,
-    list_frames,
-    make_table,
-)
+from dfer.data.records import VIDEO_SUFFIXES, ProblemLog, list_frames, make_table
+from dfer.errors import DatasetError
+from dfer.io.frames import count_video_frames
 
 REQUIRED = ("path", "label")
 OPTIONAL = ("split", "scene", "subject", "clip_id")

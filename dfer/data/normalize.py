@@ -12,7 +12,8 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from dfer.data.records import DatasetError, list_frames
+from dfer.data.records import list_frames
+from dfer.errors import DatasetError
 from dfer.data.tim import tim_frames_uint8
 
 

@@ -8,12 +8,13 @@ A clip table is a :class:`pandas.DataFrame` with one row per clip and the column
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
+
+from dfer.errors import DatasetError, Problem
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
@@ -33,28 +34,6 @@ COLUMNS: dict[str, str] = {
     "subject": "subject / identity if known, else empty",
     "num_frames": "number of frames counted on disk",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a dataset copy: where (file and row) and what was expected."""
-
-    path: str
-    message: str
-    row: int | None = None
-
-    def __str__(self) -> str:
-        where = self.path if self.row is None else f"{self.path}, row {self.row}"
-        return f"{where}: {self.message}"
-
-
-class DatasetError(ValueError):
-    """A dataset file or folder is not what a reader expected; the message names it."""
-
-    def __init__(self, path, message: str, row: int | None = None):
-        super().__init__(str(Problem(str(path), message, row)))
-        self.path = Path(path)
-        self.row = row
 
 
 class ProblemLog:
@@ -114,20 +93,6 @@ def list_frames(folder: Path) -> tuple[str, ...]:
         return ()
     names = [p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()]
     return tuple(str(folder / name) for name in sorted(names, key=natural_key))
-
-
-def count_video_frames(path: Path) -> int:
-    """Number of frames in a video: the container's count if it has one, else decoded."""
-    import av  # imported here: only video-based records need it
-
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            if stream.frames:
-                return int(stream.frames)
-            return sum(1 for _ in container.decode(stream))
-    except (av.error.FFmpegError, IndexError) as error:
-        raise DatasetError(path, f"cannot read as a video ({error})") from None
 
 
 def carve_validation(

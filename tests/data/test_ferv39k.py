@@ -4,7 +4,7 @@ import pytest
 
 from dfer import labels
 from dfer.data.ferv39k import SETUPS, cross_scenario, read_ferv39k, select_setup
-from dfer.data.records import DatasetError
+from dfer.errors import DatasetError
 from tests.conftest import write_frames
 
 CLIPS = {  # clip id -> split

@@ -5,7 +5,7 @@ import pytest
 
 from dfer import labels
 from dfer.data.manifest import read_manifest
-from dfer.data.records import DatasetError
+from dfer.errors import DatasetError
 from tests.conftest import write_frames
 
 

@@ -1,0 +1,1 @@
+"""Reading media: images and videos, decoded sequentially (never seek per frame)."""

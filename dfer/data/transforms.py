@@ -1,0 +1,228 @@
+"""Clip transforms: small callables on ``(T, C, H, W)`` tensors that treat a clip as one image.
+
+Every random transform draws its parameters once per call, so all frames of a clip get the same
+crop, flip and illumination change. A transform is called as ``transform(clip, generator)``;
+``generator`` is a :class:`torch.Generator` (the dataset passes one seeded per sample) or None
+for torch's global RNG. Geometric transforms accept uint8 or float clips; the illumination change
+and :class:`Normalize` need the float clip that :class:`ToFloat` makes.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from torchvision.transforms.v2 import functional as F
+
+#: ``transform(clip, generator)``: a ``(T, C, H, W)`` clip → the transformed clip.
+ClipTransform = Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]
+Size = int | tuple[int, int]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def as_hw(size: Size) -> tuple[int, int]:
+    """``(height, width)`` of a size given as an int (square) or a pair."""
+    if isinstance(size, int):
+        return size, size
+    height, width = size
+    return int(height), int(width)
+
+
+def _uniform(low: float, high: float, generator: torch.Generator | None) -> float:
+    return low + (high - low) * float(torch.rand(1, generator=generator))
+
+
+def _factor_range(value: float | tuple[float, float], name: str) -> tuple[float, float]:
+    """``[1 - value, 1 + value]`` for a float, or the given (low, high) range."""
+    low, high = (1 - value, 1 + value) if isinstance(value, (int, float)) else value
+    if not 0 <= low <= high:
+        raise ValueError(f"{name} range must satisfy 0 <= low <= high, got {(low, high)}")
+    return float(low), float(high)
+
+
+class Compose:
+    """Apply transforms in order, passing each the same generator."""
+
+    def __init__(self, transforms: Sequence[ClipTransform]):
+        self.transforms = list(transforms)
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        for transform in self.transforms:
+            clip = transform(clip, generator)
+        return clip
+
+    def __repr__(self) -> str:
+        return f"Compose({self.transforms!r})"
+
+
+class Resize:
+    """Resize every frame to ``size`` (an int means square), bilinear with antialiasing."""
+
+    def __init__(self, size: Size):
+        self.size = as_hw(size)
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return F.resize(clip, list(self.size), antialias=True)
+
+    def __repr__(self) -> str:
+        return f"Resize({self.size})"
+
+
+class CenterCrop:
+    """Crop the central ``size`` region (an int means square) of every frame."""
+
+    def __init__(self, size: Size):
+        self.size = as_hw(size)
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return F.center_crop(clip, list(self.size))
+
+    def __repr__(self) -> str:
+        return f"CenterCrop({self.size})"
+
+
+class RandomCrop:
+    """Crop one random region, the same for every frame.
+
+    With ``size`` the region is that fixed size; otherwise each side is a random fraction in
+    ``scale`` of the frame's side (one fraction for both, so the aspect ratio is kept). ``padding``
+    pads every border with zeros first.
+    """
+
+    def __init__(self, size: Size | None = None, scale: tuple[float, float] = (0.8, 1.0), padding: int = 0):
+        if not 0 < scale[0] <= scale[1] <= 1:
+            raise ValueError(f"crop scale must satisfy 0 < low <= high <= 1, got {scale}")
+        self.size = None if size is None else as_hw(size)
+        self.scale = scale
+        self.padding = padding
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if self.padding:
+            clip = F.pad(clip, [self.padding])
+        height, width = clip.shape[-2:]
+        if self.size is None:
+            fraction = _uniform(*self.scale, generator)
+            crop_h, crop_w = max(1, round(height * fraction)), max(1, round(width * fraction))
+        else:
+            crop_h, crop_w = self.size
+            if crop_h > height or crop_w > width:
+                raise ValueError(f"crop {self.size} is larger than the frames ({height}, {width})")
+        top = int(torch.randint(height - crop_h + 1, (1,), generator=generator))
+        left = int(torch.randint(width - crop_w + 1, (1,), generator=generator))
+        return F.crop(clip, top, left, crop_h, crop_w)
+
+    def __repr__(self) -> str:
+        return f"RandomCrop(size={self.size}, scale={self.scale}, padding={self.padding})"
+
+
+class RandomHorizontalFlip:
+    """Mirror all frames of the clip with probability ``p`` (all or none)."""
+
+    def __init__(self, p: float = 0.5):
+        self.p = p
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if float(torch.rand(1, generator=generator)) < self.p:
+            return F.horizontal_flip(clip)
+        return clip
+
+    def __repr__(self) -> str:
+        return f"RandomHorizontalFlip(p={self.p})"
+
+
+class RandomIllumination:
+    """One random brightness, contrast and gamma change for the whole clip (float in [0, 1]).
+
+    Each argument is a float ``x`` (factor drawn uniformly from ``[1 - x, 1 + x]``) or a
+    ``(low, high)`` range; 0 disables that change.
+    """
+
+    def __init__(
+        self,
+        brightness: float | tuple[float, float] = 0.2,
+        contrast: float | tuple[float, float] = 0.2,
+        gamma: float | tuple[float, float] = 0.2,
+    ):
+        self.brightness = _factor_range(brightness, "brightness")
+        self.contrast = _factor_range(contrast, "contrast")
+        self.gamma = _factor_range(gamma, "gamma")
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if not clip.is_floating_point():
+            raise TypeError("RandomIllumination needs a float clip in [0, 1]; apply ToFloat first")
+        brightness = _uniform(*self.brightness, generator)
+        contrast = _uniform(*self.contrast, generator)
+        gamma = _uniform(*self.gamma, generator)
+        clip = F.adjust_brightness(clip, brightness)
+        clip = F.adjust_contrast(clip, contrast)
+        return F.adjust_gamma(clip, gamma)
+
+    def __repr__(self) -> str:
+        return f"RandomIllumination(brightness={self.brightness}, contrast={self.contrast}, gamma={self.gamma})"
+
+
+class ToFloat:
+    """uint8 ``[0, 255]`` → float32 ``[0, 1]`` (float clips pass through as float32).
+
+    The result is contiguous: the per-channel float ops that follow run several times faster on
+    it than on the channels-last view of decoded ``(T, H, W, 3)`` frames.
+    """
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return F.to_dtype(clip.contiguous(), torch.float32, scale=True)
+
+    def __repr__(self) -> str:
+        return "ToFloat()"
+
+
+class Normalize:
+    """Subtract the per-channel ``mean`` and divide by ``std`` (float clips)."""
+
+    def __init__(self, mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD):
+        self.mean = [float(m) for m in mean]
+        self.std = [float(s) for s in std]
+
+    def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        return F.normalize(clip, self.mean, self.std)
+
+    def __repr__(self) -> str:
+        return f"Normalize(mean={self.mean}, std={self.std})"
+
+
+def clip_transform(
+    train: bool,
+    size: Size,
+    mean: Sequence[float] = IMAGENET_MEAN,
+    std: Sequence[float] = IMAGENET_STD,
+    crop_scale: tuple[float, float] = (0.8, 1.0),
+    test_crop: float = 1.0,
+) -> Compose:
+    """The papers' recipes (FERV39k, DFEW baselines) for clips of ``size``.
+
+    Train: random crop (side fraction in ``crop_scale``), horizontal flip, resize to ``size``,
+    random illumination. Test: resize to ``size`` (with ``test_crop < 1``, resize to
+    ``size / test_crop`` and take the central ``size``). Both end with float [0, 1] normalised by
+    ``mean``/``std``. Faces use 112 (baselines) or 224 (CEFLNet); scenes ``(112, 168)``.
+    """
+    if not 0 < test_crop <= 1:
+        raise ValueError(f"test_crop must be in (0, 1], got {test_crop}")
+    height, width = as_hw(size)
+    if train:
+        steps = [
+            RandomCrop(scale=crop_scale),
+            RandomHorizontalFlip(),
+            Resize((height, width)),
+            ToFloat(),
+            RandomIllumination(),
+        ]
+    elif test_crop < 1:
+        steps = [
+            Resize((round(height / test_crop), round(width / test_crop))),
+            CenterCrop((height, width)),
+            ToFloat(),
+        ]
+    else:
+        steps = [Resize((height, width)), ToFloat()]
+    return Compose([*steps, Normalize(mean, std)])

@@ -1,0 +1,69 @@
+"""The real readers on synthetic copies written in the release layouts."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from dfer.data.check import check_dataset
+from dfer.data.dfew import read_dfew, split_file
+from dfer.data.ferv39k import cross_scenario, read_ferv39k
+from dfer.data.formats import detect_format, read_dataset
+
+
+def test_dfew_folds_partition_the_single_labeled_clips(synthetic):
+    root = synthetic("dfew")
+    assert detect_format(root) == "dfew"
+    everything = read_dfew(root)
+    assert everything.attrs["problems"] == []
+    tests = []
+    for fold in range(1, 6):
+        table = read_dfew(root, fold=fold)
+        test = set(table.loc[table["split"] == "test", "clip_id"])
+        train = set(table.loc[table["split"] == "train", "clip_id"])
+        assert test and train and not test & train
+        assert test | train == set(everything["clip_id"])
+        tests.append(test)
+    assert sum(map(len, tests)) == len(everything)
+    # ids are written unpadded in the train files and padded in the test files
+    assert not split_file(root, "train", 1).read_text().splitlines()[1].startswith("0")
+    assert split_file(root, "test", 1).read_text().splitlines()[1].startswith("0")
+    assert all(len(key) == 5 for key in everything["clip_id"])
+
+
+def test_dfew_sources_agree(synthetic):
+    root = synthetic("dfew")
+    faces = read_dfew(root, fold=1)
+    sixteen = read_dfew(root, fold=1, source="clip_224x224_16f")
+    videos = read_dfew(root, fold=1, source="original")
+    assert list(faces["clip_id"]) == list(sixteen["clip_id"]) == list(videos["clip_id"])
+    assert (sixteen["num_frames"] == 16).all()
+    assert (faces["num_frames"] < 16).any()  # short clips exist
+    assert (faces["num_frames"].to_numpy() == videos["num_frames"].to_numpy()).all()
+    assert [Path(p).name for p in sixteen.loc[0, "frames"]][8:11] == ["9.jpg", "10.jpg", "11.jpg"]
+    votes = pd.DataFrame(faces["votes"].tolist())
+    assert (votes.sum(axis=1) == 10).all() and (votes.max(axis=1) > 6).all()
+
+
+def test_ferv39k_setups(synthetic):
+    root = synthetic("ferv39k", clips=80)
+    assert detect_format(root) == "ferv39k"
+    table = read_ferv39k(root, with_scene=True)
+    assert len(table) == 80 and set(table["scenario"]) == {"DL", "WIS", "SIA", "AI"}
+    assert (table["num_frames"] == table["scene_frames"].map(len)).all()
+    for scenario in ("DL", "WIS", "SIA", "AI"):
+        subset = read_ferv39k(root, setup=scenario)
+        assert set(subset["scenario"]) == {scenario} and len(subset) > 0
+    cross = cross_scenario(table, "DL", "AI")
+    assert set(cross.loc[cross["split"] == "test", "scenario"]) == {"AI"}
+    assert set(cross.loc[cross["split"] == "train", "scenario"]) == {"DL"}
+    assert len(read_ferv39k(root, source="video")) == 80
+
+
+def test_manifest_and_checks(synthetic):
+    root = synthetic("manifest")
+    table = read_dataset(root)
+    assert len(table) == 60 and set(table["split"]) == {"train", "test"}
+    assert table["video"].notna().all() and (table["label"] >= 0).all()
+    for format in ("dfew", "ferv39k", "manifest"):
+        report = check_dataset(synthetic(format, clips=80 if format == "ferv39k" else 60), progress=False)
+        assert report.ok, report.problems

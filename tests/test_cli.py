@@ -1,0 +1,40 @@
+"""The ``dfer`` command end to end on small synthetic data."""
+
+import subprocess
+import sys
+
+from dfer.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "dfer.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def test_synth_stats_pack(tmp_path):
+    root = tmp_path / "ferv"
+    result = run("synth", "--format", "ferv39k", "--out", root, "--clips", 30, "--size", 48, "--seed", 1)
+    assert result.returncode == 0, result.stderr
+    result = run("data", "stats", root, "--setup", "WIS", "--out", tmp_path / "stats")
+    assert result.returncode == 0, result.stderr
+    assert "classes:" in result.stdout and (tmp_path / "stats" / "stats.png").is_file()
+    result = run("data", "pack", root, "--out", tmp_path / "store", "--size", 32, "--scene-size", "32x48")
+    assert result.returncode == 0, result.stderr
+    assert "packed 30 clips" in result.stdout
+    result = run("data", "stats", tmp_path / "store")
+    assert result.returncode == 0 and "30 clips (packed)" in result.stdout
+
+
+def test_errors_are_one_line_without_traceback(tmp_path, capsys):
+    assert main(["data", "stats", str(tmp_path / "nowhere")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("dfer: error:") and "no such file or folder" in error
+    (tmp_path / "m.csv").write_text("path,label\nx,7\n")
+    result = run("data", "stats", tmp_path / "m.csv")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "m.csv, row 2" in result.stderr
+
+
+def test_every_command_has_help():
+    for command in (["synth"], ["data", "stats"], ["data", "check"], ["data", "tim"], ["data", "pack"], ["demo"]):
+        result = run(*command, "--help")
+        assert result.returncode == 0 and "usage: dfer" in result.stdout

@@ -21,7 +21,9 @@ def dataset_stats(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     if (table["scenario"] != "").any():
         stats["scenarios"] = _crosstab(table, "scenario")
     if (table["scene"] != "").any():
-        stats["scenes"] = _crosstab(table, "scene")
+        scenes = _crosstab(table, "scene")
+        known = [s for s in labels.SCENES if s in scenes.index]  # FERV39k scenes by scenario
+        stats["scenes"] = scenes.reindex(known + [s for s in scenes.index if s not in known])
     frames = table.groupby("split")["num_frames"].describe()
     frames.loc["total"] = table["num_frames"].describe()
     stats["frames"] = frames.rename(columns={"50%": "median"})
@@ -54,15 +56,18 @@ def write_stats(stats: dict[str, pd.DataFrame], table: pd.DataFrame, out: Path, 
     for axis, panel in zip(axes[0], panels):
         if panel == "frames":
             bins = np.histogram_bin_edges(table["num_frames"], bins="auto")
-            for split, group in table.groupby(table["split"].replace("", "all")):
-                axis.hist(group["num_frames"], bins=bins, alpha=0.6, label=split)
+            groups = dict(list(table.groupby(table["split"].replace("", "all"))["num_frames"]))
+            axis.hist(list(groups.values()), bins=bins, stacked=True, label=list(groups))
             axis.set(xlabel="frames per clip", ylabel="clips", title="Clip length")
             axis.legend()
         else:
             counts = stats[panel].drop(index="total", columns="total", errors="ignore")
             counts.plot.bar(ax=axis, stacked=True, width=0.8)
             axis.set(ylabel="clips", title="Expressions" if panel == "classes" else "Scenes")
-            axis.tick_params(axis="x", labelrotation=60 if panel == "scenes" else 0)
+            if panel == "scenes":
+                axis.set_xticks(axis.get_xticks(), axis.get_xticklabels(), rotation=60, ha="right")
+            else:
+                axis.tick_params(axis="x", labelrotation=0)
     if title:
         figure.suptitle(title)
     figure.tight_layout()

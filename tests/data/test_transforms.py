@@ -131,3 +131,14 @@ def test_compose_resize_and_to_float():
     out = Compose([Resize((8, 12)), ToFloat()])(random_clip())
     assert out.shape == (4, 3, 8, 12) and out.dtype == torch.float32
     assert 0 <= out.min() and out.max() <= 1
+
+
+def test_normalize_from_uint8_equals_float_then_normalize():
+    clip = torch.randint(0, 256, (5, 3, 9, 7), dtype=torch.uint8)
+    fused = Normalize()(clip)
+    two_step = Normalize()(ToFloat()(clip))
+    assert fused.dtype == torch.float32 and fused.shape == clip.shape
+    torch.testing.assert_close(fused, two_step, rtol=1e-5, atol=1e-5)
+    reference = (clip.float() / 255 - torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / torch.tensor(
+        IMAGENET_STD).view(1, 3, 1, 1)
+    torch.testing.assert_close(fused, reference, rtol=1e-5, atol=1e-5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,18 @@ def _size(text: str) -> tuple[int, int]:
     if len(parts) not in (1, 2) or min(parts) < 1:
         raise argparse.ArgumentTypeError(f"expected a size like 112 or 112x168, got {text!r}")
     return (parts[0], parts[-1])
+
+
+def _read(args, **extra):
+    """The clip table the reader options on the command line describe."""
+    from dfer.data.formats import read_dataset
+    from dfer.data.records import carve_validation
+
+    options = _reader_options(args)
+    table = read_dataset(args.root, **options, **extra)
+    if args.val_fraction:
+        table = carve_validation(table, fraction=args.val_fraction, seed=args.seed)
+    return table, options["format"]
 
 
 def _reader_options(args) -> dict:
@@ -43,6 +56,9 @@ def _add_reader_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--setup", default="All", help="FERV39k setup: All, DL, WIS, SIA, AI or a scene")
     parser.add_argument("--source", help="DFEW: clip_224x224 | clip_224x224_16f | original; "
                         "FERV39k: faces | video")
+    parser.add_argument("--val-fraction", type=float, default=0.0,
+                        help="carve a stratified validation split from the training clips (e.g. 0.1)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the validation split (default 0)")
 
 
 def cmd_synth(args) -> int:
@@ -56,13 +72,11 @@ def cmd_synth(args) -> int:
 
 
 def cmd_stats(args) -> int:
-    from dfer.data.formats import read_dataset
     from dfer.data.stats import dataset_stats, write_stats
 
-    options = _reader_options(args)
-    table = read_dataset(args.root, **options)
+    table, format = _read(args)
     stats = dataset_stats(table)
-    print(f"{args.root}: {len(table)} clips ({options['format']})")
+    print(f"{args.root}: {len(table)} clips ({format})")
     for name, frame in stats.items():
         print(f"\n{name}:\n{frame.round(1).to_string()}")
     if args.out:
@@ -95,13 +109,11 @@ def cmd_tim(args) -> int:
 
 
 def cmd_pack(args) -> int:
-    from dfer.data.formats import read_dataset
+    from dfer.data.formats import detect_format
     from dfer.data.packed import pack
 
-    options = _reader_options(args)
-    if options["format"] == "ferv39k" and args.scene_size:
-        options["with_scene"] = True
-    table = read_dataset(args.root, **options)
+    scenes = args.scene_size and (args.format or detect_format(args.root)) == "ferv39k"
+    table, _ = _read(args, **({"with_scene": True} if scenes else {}))
     started = time.perf_counter()
     store = pack(table, args.out, size=args.size, scene_size=args.scene_size, workers=args.workers)
     print(f"packed {len(table)} clips at {args.size[0]}x{args.size[1]} into {store} "
@@ -204,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dfer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -101,7 +101,8 @@ def carve_validation(
     """Move a stratified, seeded ``fraction`` of the ``train`` rows to ``split == 'val'``.
 
     Test rows are never touched, so model selection never sees the test split. Classes too small
-    to stratify fall back to a plain seeded split.
+    to stratify fall back to a plain seeded split. What was carved is recorded in
+    ``table.attrs["validation"]`` (fraction, seed, stratification, clip ids) for the run's records.
     """
     from sklearn.model_selection import train_test_split
 
@@ -119,6 +120,8 @@ def carve_validation(
         np.asarray(train_index), test_size=n_val, random_state=seed, stratify=stratify
     )
     table.loc[val_index, "split"] = "val"
+    table.attrs["validation"] = {"fraction": fraction, "seed": seed, "stratified_by": by if stratify is not None else None,
+                                 "clips": len(val_index), "clip_ids": sorted(table.loc[val_index, "clip_id"])}
     return table
 
 

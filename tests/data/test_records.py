@@ -35,6 +35,9 @@ def test_validation_is_stratified_seeded_and_never_touches_test():
     counts = val["label"].value_counts()
     assert abs(counts[0] - 6) <= 1 and abs(counts[1] - 6) <= 1
     pd.testing.assert_frame_equal(carved, carve_validation(clips, fraction=0.2, seed=3))
+    record = carved.attrs["validation"]
+    assert (record["fraction"], record["seed"], record["stratified_by"]) == (0.2, 3, "label")
+    assert record["clip_ids"] == sorted(val["clip_id"])
     assert not carved["split"].equals(carve_validation(clips, fraction=0.2, seed=4)["split"])
 
 

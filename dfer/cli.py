@@ -149,6 +149,51 @@ def cmd_demo(args) -> int:
     return int(status)
 
 
+def cmd_train(args) -> int:
+    from dfer.engine.config import load_config
+    from dfer.engine.protocols import run
+
+    config = load_config(args.config, args.overrides)
+    run(config, resume=args.resume)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from dfer.engine.config import load_config
+    from dfer.engine.data import load_clips
+    from dfer.engine.evaluate import predict_split, write_results
+
+    config = load_config(args.config, args.overrides)
+    table = load_clips(config.data, config.seed)
+    predictions, raw = predict_split(config, table, args.checkpoint, split=args.split)
+    out = args.out or Path(config.out) / config.name / f"evaluate_{args.split}"
+    metrics = write_results(predictions, raw, out, {"model": config.model.name, "checkpoint": str(args.checkpoint),
+                                                    "split": args.split})
+    print(f"{args.split}: {metrics['clips']} clips, WAR {metrics['war']:.2%}, UAR {metrics['uar']:.2%} → {out}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from dfer.models.zoo import MODELS, complexity
+
+    if args.models_command == "info":
+        info = complexity(args.name)
+        if args.json:
+            print(json.dumps(info))
+        else:
+            spec = MODELS[args.name]
+            print(f"{info['name']} ({spec.family}): {spec.description}\n  params {info['params']:,}\n"
+                  f"  MACs {info['macs'] / 1e9:.2f} G at {info['input']}")
+        return 0
+    print(f"{'model':22s} {'family':11s} {'params (M)':>10s} {'MACs (G)':>9s}  input")
+    for name, spec in MODELS.items():
+        info = complexity(name)
+        shapes = ", ".join(f"{k} {'x'.join(map(str, v))}" for k, v in info["input"].items())
+        print(f"{name:22s} {spec.family:11s} {info['params'] / 1e6:10.2f} {info['macs'] / 1e9:9.2f}  {shapes}",
+              flush=True)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dfer", description=__doc__.split(":")[0] + ": dynamic facial "
                                      "expression recognition — datasets, protocols, models.")
@@ -195,6 +240,29 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     pack.set_defaults(run=cmd_pack)
 
+    train = commands.add_parser("train", help="train a model as a config (configs/…) describes, then test it")
+    train.add_argument("config", type=Path, help="YAML config (one per paper table row under configs/)")
+    train.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                       help="override any config key, e.g. train.epochs=5 data.root=/data/DFEW")
+    train.add_argument("--resume", action="store_true", help="continue from the run's checkpoints/last.pt")
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint on a split of the config's dataset")
+    evaluate.add_argument("config", type=Path, help="YAML config the checkpoint was trained with")
+    evaluate.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides")
+    evaluate.add_argument("--checkpoint", required=True, type=Path, help="checkpoint (.pt) to evaluate")
+    evaluate.add_argument("--split", choices=("test", "val", "train"), default="test")
+    evaluate.add_argument("--out", type=Path, help="results folder (default RUN/evaluate_SPLIT)")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    models = commands.add_parser("models", help="the model zoo: names, parameters and MACs")
+    model_commands = models.add_subparsers(dest="models_command", required=True, metavar="SUBCOMMAND")
+    model_commands.add_parser("list", help="every model with parameters and MACs at its paper input")
+    info = model_commands.add_parser("info", help="one model's parameters and MACs")
+    info.add_argument("name")
+    info.add_argument("--json", action="store_true", help='print {"name", "params", "macs", "input"}')
+    models.set_defaults(run=cmd_models)
+
     demo = commands.add_parser("demo", help="the main job on an embedded default (see README)")
     demo.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder (default demo_out)")
     demo.add_argument("--clips", type=int, default=120, help="clips per synthetic dataset (default 120)")
@@ -206,11 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from dfer.errors import DatasetError
+    from dfer.errors import DatasetError, TrainingError
 
     try:
         return args.run(args)
-    except (DatasetError, ValueError, FileNotFoundError) as error:
+    except (DatasetError, ValueError, FileNotFoundError, TrainingError) as error:
         print(f"dfer: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -26,3 +26,7 @@ class DatasetError(ValueError):
         super().__init__(str(Problem(str(path), message, row)))
         self.path = Path(path)
         self.row = row
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. a non-finite loss); the message says what was kept."""

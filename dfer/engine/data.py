@@ -1,0 +1,79 @@
+"""From a run's data config to clip tables, datasets and loaders."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+from dfer.data.dataset import ClipDataset
+from dfer.data.formats import detect_format, read_dataset
+from dfer.data.records import carve_validation
+from dfer.data.sampling import make_sampler
+from dfer.data.transforms import clip_transform
+from dfer.engine.config import ConfigError, DataConfig
+from dfer.errors import DatasetError
+
+
+def load_clips(data: DataConfig, seed: int) -> pd.DataFrame:
+    """The configured dataset as a clip table with train/val/test splits (val carved from train)."""
+    if not data.root:
+        raise ConfigError("data.root is empty: set it in the config or with data.root=PATH")
+    found = detect_format(data.root)
+    if found != data.format:
+        raise DatasetError(data.root, f"the config says data.format={data.format}, but this looks like {found}")
+    options = {}
+    if data.format == "dfew":
+        options = {"fold": data.fold, "source": data.source or "clip_224x224"}
+    elif data.format == "ferv39k":
+        options = {"setup": data.setup, "source": data.source or "faces", "with_scene": data.scene}
+    table = read_dataset(data.root, format=data.format, **options)
+    if not (table["split"] == "val").any() and data.val_fraction > 0:
+        table = carve_validation(table, fraction=data.val_fraction, seed=seed)
+    for split in ("train", "val", "test"):
+        if not (table["split"] == split).any():
+            raise DatasetError(data.root, f"no {split} clips after reading {options or data.format} "
+                               f"(splits found: {sorted(set(table['split']))})")
+    if (table.loc[table["split"] != "", "label"] < 0).any():
+        raise DatasetError(data.root, "some train/val/test clips have no label")
+    return table
+
+
+def make_dataset(table: pd.DataFrame, data: DataConfig, train: bool, seed: int) -> ClipDataset:
+    """A ClipDataset with the config's sampler and the papers' train or test transforms."""
+    try:
+        sampler = make_sampler(data.sampler.name, **data.sampler.options)
+    except ValueError as error:
+        raise ConfigError(f"data.sampler: {error}") from None
+    return ClipDataset(
+        table,
+        sampler,
+        mode="train" if train else "test",
+        transform=clip_transform(train=train, size=tuple(data.size), crop_scale=tuple(data.crop_scale)),
+        scene_transform=clip_transform(train=train, size=tuple(data.scene_size)) if data.scene else None,
+        with_scene=data.scene,
+        strict=data.strict,
+        seed=seed,
+    )
+
+
+def make_loader(
+    dataset: ClipDataset, batch_size: int, shuffle: bool, seed: int, workers: int, rank: int = 0, world: int = 1
+) -> tuple[DataLoader, DistributedSampler]:
+    """A loader whose order depends only on (seed, epoch); with ``world`` > 1, this rank's shard.
+
+    One process and ``world`` processes see the same global batches: rank r takes every
+    ``world``-th clip of the same permutation, and the per-rank batch is ``batch_size / world``.
+    """
+    if batch_size % world:
+        raise ConfigError(f"train.batch_size={batch_size} is not divisible by the {world} processes")
+    sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=shuffle, seed=seed)
+    loader = DataLoader(
+        dataset,
+        batch_size=batch_size // world,
+        sampler=sampler,
+        num_workers=workers,
+        pin_memory=torch.cuda.is_available(),
+        persistent_workers=False,
+    )
+    return loader, sampler

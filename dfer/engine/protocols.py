@@ -1,0 +1,112 @@
+"""The papers' protocols over single runs: one split, DFEW's 5 folds, FERV39k's cross-scenario matrix.
+
+- ``single``: train on the training clips, select on validation, test once (FERV39k setups, manifests).
+- ``dfew_folds``: one run per fold; results per fold and both aggregates, named: ``pooled`` (all
+  folds' test predictions pooled, as the DFEW paper reports) and ``mean_of_folds`` (later papers).
+- ``cross_scenario``: train on each FERV39k scenario in turn and test on every scenario's test clips
+  (FERV39k Table 3: rows trained on, columns tested on).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pandas as pd
+
+from dfer import labels
+from dfer.engine.config import RunConfig
+from dfer.engine.data import load_clips
+from dfer.engine.distributed import Distributed
+from dfer.engine.evaluate import predict_split, write_json, write_results
+from dfer.engine.trainer import Trainer
+from dfer.metrics.classification import cross_scenario_matrix, grouped_metrics, pooled_and_mean
+
+
+def run_dir(config: RunConfig) -> Path:
+    return Path(config.out) / config.name
+
+
+def run(config: RunConfig, resume: bool = False) -> dict:
+    """Train and evaluate ``config`` under its protocol; returns the top-level metrics."""
+    dist = Distributed.from_environment()
+    if config.protocol == "dfew_folds":
+        return _dfew_folds(config, resume, dist)
+    if config.protocol == "cross_scenario":
+        return _cross_scenario(config, resume, dist)
+    return _train_and_test(config, run_dir(config), load_clips(config.data, config.seed), resume, dist)[0]
+
+
+def _train_and_test(config: RunConfig, directory: Path, table: pd.DataFrame, resume: bool,
+                    dist: Distributed) -> tuple[dict, pd.DataFrame | None]:
+    trainer = Trainer(config, directory, table=table, dist=dist)
+    if resume and trainer.resume() and dist.is_main:
+        print(f"resuming {directory} after epoch {trainer.epoch}")
+    result = trainer.fit()
+    if not dist.is_main:
+        return {}, None
+    best = directory / "checkpoints" / "best.pt"
+    predictions, raw = predict_split(config, table, best, device=dist.device)
+    extra = {"run": str(directory), "model": config.model.name, "best_epoch": result.best_epoch,
+             f"val_{config.train.select_metric}": result.best_value, "checkpoint": str(best)}
+    metrics = write_results(predictions, raw, directory / "results", extra)
+    print(f"{directory}: test WAR {metrics['war']:.2%}, UAR {metrics['uar']:.2%} "
+          f"(best epoch {result.best_epoch}) → {directory / 'results'}")
+    return metrics, predictions
+
+
+def _dfew_folds(config: RunConfig, resume: bool, dist: Distributed) -> dict:
+    if config.data.format != "dfew":
+        raise ValueError(f"protocol dfew_folds needs data.format=dfew, not {config.data.format}")
+    per_fold, predictions = {}, []
+    for fold in config.folds:
+        fold_config = copy.deepcopy(config)
+        fold_config.data.fold = fold
+        directory = run_dir(config) / f"fold_{fold}"
+        metrics, fold_predictions = _train_and_test(
+            fold_config, directory, load_clips(fold_config.data, config.seed), resume, dist)
+        if dist.is_main:
+            per_fold[fold] = metrics
+            predictions.append(fold_predictions.assign(fold=fold))
+    if not dist.is_main:
+        return {}
+    aggregates = pooled_and_mean([(p["label"].to_numpy(), p["prediction"].to_numpy()) for p in predictions])
+    summary = {"protocol": "dfew_folds", "folds": {f: {"war": m["war"], "uar": m["uar"]} for f, m in per_fold.items()},
+               **aggregates}
+    out = run_dir(config) / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    pd.concat(predictions).to_csv(out / "predictions_all_folds.csv", index=False)
+    write_json(out / "metrics.json", summary)
+    print(f"DFEW {len(per_fold)} folds: pooled WAR {aggregates['pooled']['war']:.2%} "
+          f"UAR {aggregates['pooled']['uar']:.2%}; mean of folds WAR {aggregates['mean_of_folds']['war']:.2%} "
+          f"UAR {aggregates['mean_of_folds']['uar']:.2%} → {out}")
+    return summary
+
+
+def _cross_scenario(config: RunConfig, resume: bool, dist: Distributed) -> dict:
+    if config.data.format != "ferv39k":
+        raise ValueError(f"protocol cross_scenario needs data.format=ferv39k, not {config.data.format}")
+    everything = load_clips(config.data, config.seed)
+    test = everything[everything["split"] == "test"]
+    cells = {}
+    for scenario in labels.SCENARIOS:
+        training = everything[(everything["split"] != "test") & (everything["scenario"] == scenario)]
+        directory = run_dir(config) / f"train_{scenario}"
+        _, predictions = _train_and_test(config, directory, pd.concat([training, test]), resume, dist)
+        if dist.is_main:
+            by_scenario = grouped_metrics(predictions["label"], predictions["prediction"], predictions["scenario"])
+            for tested in labels.SCENARIOS:
+                if tested in by_scenario.index:
+                    cells[(scenario, tested)] = (by_scenario.loc[tested, "war"], by_scenario.loc[tested, "uar"])
+    if not dist.is_main:
+        return {}
+    matrix = cross_scenario_matrix(cells)
+    out = run_dir(config) / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    matrix.to_csv(out / "cross_scenario.csv")
+    summary = {"protocol": "cross_scenario", "matrix": {f"{a}->{b}": {"war": w, "uar": u}
+                                                        for (a, b), (w, u) in cells.items()}}
+    write_json(out / "metrics.json", summary)
+    print(f"cross-scenario matrix (rows: trained on, columns: tested on) → {out / 'cross_scenario.csv'}\n"
+          f"{matrix.to_string()}")
+    return summary

@@ -1,0 +1,315 @@
+"""Training and evaluation of one run: epochs, validation-based model selection, checkpoints, resume.
+
+A run folder holds ``config.yaml``, ``log.csv`` (one row per epoch), ``tensorboard/``,
+``checkpoints/last.pt`` (every epoch) and ``best.pt`` (best validation metric), and ``results/``
+(written by :mod:`dfer.engine.evaluate` for the test split, with the best checkpoint). The test
+split is never looked at before training ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+from tqdm import tqdm
+
+from dfer import __version__, labels
+from dfer.engine import checkpoint
+from dfer.engine.config import ConfigError, RunConfig, to_dict
+from dfer.engine.data import load_clips, make_dataset, make_loader
+from dfer.engine.distributed import Distributed
+from dfer.errors import TrainingError
+from dfer.metrics.classification import uar, war
+from dfer.models.losses import DFERLoss
+from dfer.models.zoo import build_model
+
+LOG_COLUMNS = ("epoch", "lr", "train_loss", "train_war", "val_loss", "val_war", "val_uar", "unreadable_frames", "seconds")
+
+
+class NonFiniteLoss(TrainingError):
+    """Training produced a NaN or infinite loss; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    best_epoch: int
+    best_value: float
+    epochs_run: int
+
+
+def build_from_config(config: RunConfig) -> tuple[torch.nn.Module, DFERLoss]:
+    """The configured model (with the user's initial weights, if any) and loss."""
+    try:
+        model = build_model(config.model.name, num_classes=labels.NUM_CLASSES, **config.model.options)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"model: {error}") from None
+    if config.model.checkpoint:
+        payload = checkpoint.load(config.model.checkpoint)
+        checkpoint.load_model_weights(model, payload, config.model.checkpoint, config.model.name, labels.NUM_CLASSES)
+    try:
+        loss = DFERLoss(kind=config.loss.kind, lam=config.loss.lam, num_classes=labels.NUM_CLASSES,
+                        feature_dim=model.feature_dim, label_smoothing=config.loss.label_smoothing)
+    except ValueError as error:
+        raise ConfigError(f"loss: {error}") from None
+    return model, loss
+
+
+def make_optimizer(config: RunConfig, parameters) -> torch.optim.Optimizer:
+    optim = config.optim
+    if optim.name == "sgd":
+        return torch.optim.SGD(parameters, lr=optim.lr, momentum=optim.momentum, weight_decay=optim.weight_decay)
+    if optim.name == "adam":
+        return torch.optim.Adam(parameters, lr=optim.lr, weight_decay=optim.weight_decay)
+    return torch.optim.AdamW(parameters, lr=optim.lr, weight_decay=optim.weight_decay)
+
+
+def make_scheduler(config: RunConfig, optimizer: torch.optim.Optimizer):
+    """Per-epoch schedule: FERV39k ×0.95 per epoch, DFEW ÷10 on plateau, CEFLNet cosine with warm-up."""
+    schedule, epochs = config.schedule, config.train.epochs
+    if schedule.name == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=schedule.gamma)
+    if schedule.name == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=schedule.factor,
+                                                          patience=schedule.patience, min_lr=schedule.min_lr)
+    if schedule.name == "cosine":
+        warmup, floor = schedule.warmup_epochs, schedule.min_lr / config.optim.lr
+
+        def factor(epoch: int) -> float:
+            if epoch < warmup:
+                return (epoch + 1) / (warmup + 1)
+            progress = (epoch - warmup) / max(1, epochs - warmup)
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 1.0)
+
+
+def configure_determinism(config: RunConfig) -> None:
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed % 2**32)
+    if config.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+
+
+def move(batch: dict, device: torch.device) -> dict:
+    return {key: value.to(device, non_blocking=True) if torch.is_tensor(value) else value
+            for key, value in batch.items()}
+
+
+def forward(model: torch.nn.Module, batch: dict) -> dict:
+    return model(batch["video"], batch.get("scene"))
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, loader, device: torch.device, amp: bool, progress: bool = False,
+            keep_features: bool = False) -> dict:
+    """Labels, predictions, probabilities (and features / CEFLNet clip scores) over ``loader``."""
+    model.eval()
+    gathered: dict[str, list] = {"label": [], "prediction": [], "probabilities": [], "clip_id": [], "index": []}
+    extra: dict[str, list] = {}
+    for batch in tqdm(loader, desc="evaluating", unit="batch", leave=False, disable=not progress):
+        batch = move(batch, device)
+        with torch.autocast(device.type, enabled=amp and device.type == "cuda"):
+            outputs = forward(model, batch)
+        probabilities = outputs["logits"].float().softmax(dim=1)
+        gathered["label"].append(batch["label"].cpu().numpy())
+        gathered["prediction"].append(probabilities.argmax(dim=1).cpu().numpy())
+        gathered["probabilities"].append(probabilities.cpu().numpy())
+        gathered["clip_id"].extend(batch["clip_id"])
+        gathered["index"].append(batch["index"].cpu().numpy())
+        wanted = ["features"] if keep_features else []
+        wanted += [key for key in ("clip_scores", "located_clip") if key in outputs]
+        for key in wanted:
+            extra.setdefault(key, []).append(outputs[key].float().cpu().numpy())
+    result = {key: (np.concatenate(value) if key != "clip_id" else value) for key, value in gathered.items()}
+    result.update({key: np.concatenate(value) for key, value in extra.items()})
+    return result
+
+
+class Trainer:
+    """Trains one configured run, resuming from ``checkpoints/last.pt`` when asked."""
+
+    def __init__(self, config: RunConfig, run_dir: Path, table: pd.DataFrame | None = None,
+                 dist: Distributed | None = None):
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.dist = dist or Distributed.from_environment()
+        self.device = self.dist.device
+        configure_determinism(config)
+        self.table = table if table is not None else load_clips(config.data, config.seed)
+        self.model, self.loss = build_from_config(config)
+        self.model.to(self.device)
+        self.loss.to(self.device)
+        self.parallel_model = self.dist.wrap(self.model)
+        self.optimizer = make_optimizer(config, list(self.model.parameters()) + list(self.loss.parameters()))
+        self.scheduler = make_scheduler(config, self.optimizer)
+        self.amp = config.train.amp and self.device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        train_rows = self.table[self.table["split"] == "train"]
+        self.train_set = make_dataset(train_rows, config.data, train=True, seed=config.seed)
+        self.train_loader, self.train_sampler = make_loader(
+            self.train_set, config.train.batch_size, shuffle=True, seed=config.seed,
+            workers=config.data.workers, rank=self.dist.rank, world=self.dist.world)
+        val_rows = self.table[self.table["split"] == "val"]
+        self.val_loader, _ = make_loader(
+            make_dataset(val_rows, config.data, train=False, seed=config.seed),
+            config.train.eval_batch_size or config.train.batch_size, shuffle=False, seed=config.seed,
+            workers=config.data.workers)
+        self.epoch = 0
+        self.best = {"epoch": 0, "value": -1.0, "metric": config.train.select_metric}
+        self.history: list[dict] = []
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.run_dir / "checkpoints"
+
+    def resume(self) -> bool:
+        """Continue from ``checkpoints/last.pt`` if it exists; True if it did."""
+        path = self.checkpoints / "last.pt"
+        if not path.is_file():
+            return False
+        state = checkpoint.load(path)
+        checkpoint.load_model_weights(self.model, state, path, self.config.model.name, labels.NUM_CLASSES)
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.scaler.load_state_dict(state["scaler"])
+        self.loss.load_state_dict(state["loss"])
+        self.epoch, self.best, self.history = state["epoch"], state["best"], state["history"]
+        checkpoint.set_rng_state(state["rng"])
+        return True
+
+    def fit(self) -> TrainResult:
+        """Train until ``train.epochs``; keep ``last.pt`` every epoch and ``best.pt`` on validation."""
+        config = self.config
+        if self.dist.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+            self._write_splits()
+        writer = self._tensorboard()
+        start_epoch = self.epoch
+        for epoch in range(start_epoch, config.train.epochs):
+            started = time.perf_counter()
+            train_stats = self._train_epoch(epoch)
+            val = predict(self.model, self.val_loader, self.device, self.amp) if self.dist.is_main else None
+            metrics = self.dist.broadcast(self._val_metrics(val))
+            self._step_scheduler(metrics[config.train.select_metric])
+            self.epoch = epoch + 1
+            row = {"epoch": self.epoch, "lr": self.optimizer.param_groups[0]["lr"], **train_stats,
+                   "val_loss": metrics["loss"], "val_war": metrics["war"], "val_uar": metrics["uar"],
+                   "seconds": round(time.perf_counter() - started, 3)}
+            self.history.append(row)
+            improved = metrics[config.train.select_metric] > self.best["value"]
+            if improved:
+                self.best = {"epoch": self.epoch, "value": metrics[config.train.select_metric],
+                             "metric": config.train.select_metric}
+            if self.dist.is_main:
+                self._save(improved)
+                self._log(row, writer)
+                print(f"epoch {self.epoch}/{config.train.epochs}: loss {row['train_loss']:.4f}, "
+                      f"val WAR {row['val_war']:.2%} UAR {row['val_uar']:.2%} "
+                      f"(best {self.best['value']:.2%} @ {self.best['epoch']}), {row['seconds']:.1f} s", flush=True)
+        if writer is not None:
+            writer.close()
+        self.dist.barrier()
+        return TrainResult(self.run_dir, self.best["epoch"], self.best["value"], self.epoch - start_epoch)
+
+    def _train_epoch(self, epoch: int) -> dict:
+        self.model.train()
+        self.loss.train()
+        self.train_sampler.set_epoch(epoch)
+        self.train_set.set_epoch(epoch)
+        limit = self.config.train.max_steps_per_epoch or len(self.train_loader)
+        total_loss, correct, seen, unreadable = 0.0, 0, 0, 0
+        bar = tqdm(self.train_loader, total=min(limit, len(self.train_loader)), unit="batch",
+                   desc=f"epoch {epoch + 1}/{self.config.train.epochs}", leave=False,
+                   disable=not (self.config.train.progress and self.dist.is_main))
+        for step, batch in enumerate(bar):
+            if step >= limit:
+                break
+            batch = move(batch, self.device)
+            with torch.autocast(self.device.type, enabled=self.amp):
+                outputs = forward(self.parallel_model, batch)
+                losses = self.loss(outputs, batch["label"])
+            loss = losses["loss"]
+            if not torch.isfinite(loss):
+                raise NonFiniteLoss(f"loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "
+                                    f"the last good checkpoint is {self.checkpoints / 'last.pt'}")
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()
+            if self.config.train.grad_clip:
+                self.scaler.unscale_(self.optimizer)
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.train.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            size = batch["label"].shape[0]
+            total_loss += loss.item() * size
+            correct += (outputs["logits"].argmax(dim=1) == batch["label"]).sum().item()
+            seen += size
+            unreadable += int(batch["unreadable_frames"].sum())
+            bar.set_postfix(loss=f"{total_loss / seen:.4f}")
+        totals = self.dist.all_reduce_sum([total_loss, correct, seen, unreadable])
+        return {"train_loss": totals[0] / max(totals[2], 1), "train_war": totals[1] / max(totals[2], 1),
+                "unreadable_frames": int(totals[3])}
+
+    def _val_metrics(self, val: dict | None) -> dict:
+        if val is None:
+            return {}
+        probabilities = torch.from_numpy(val["probabilities"]).clamp_min(1e-12)
+        loss = torch.nn.functional.nll_loss(probabilities.log(), torch.from_numpy(val["label"])).item()
+        return {"loss": loss, "war": war(val["label"], val["prediction"]),
+                "uar": uar(val["label"], val["prediction"], labels.NUM_CLASSES)}
+
+    def _step_scheduler(self, value: float) -> None:
+        if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            self.scheduler.step(value)
+        else:
+            self.scheduler.step()
+
+    def _save(self, improved: bool) -> None:
+        payload = {
+            "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
+            "loss": self.loss.state_dict(), "epoch": self.epoch, "best": self.best, "history": self.history,
+            "rng": checkpoint.rng_state(), "config": to_dict(self.config), "model_name": self.config.model.name,
+            "num_classes": labels.NUM_CLASSES, "classes": list(labels.EXPRESSIONS), "dfer_version": __version__,
+        }
+        checkpoint.save(self.checkpoints / "last.pt", payload)
+        if improved:
+            checkpoint.save(self.checkpoints / "best.pt", payload)
+
+    def _log(self, row: dict, writer) -> None:
+        path = self.run_dir / "log.csv"
+        rows = [dict(r) for r in self.history]  # rewritten whole: a resumed run keeps one row per epoch
+        partial = path.with_name(".log.csv.partial")
+        with open(partial, "w", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore").writeheader()
+            csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore").writerows(rows)
+        os.replace(partial, path)
+        if writer is not None:
+            for key, value in row.items():
+                if key != "epoch":
+                    writer.add_scalar(key, value, row["epoch"])
+
+    def _tensorboard(self):
+        if not self.dist.is_main:
+            return None
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(str(self.run_dir / "tensorboard"))
+
+    def _write_splits(self) -> None:
+        """Which clip is in which split (the validation carve included), for the run's record."""
+        splits = self.table[["clip_id", "split", "label"]].assign(
+            expression=[labels.EXPRESSIONS[i] for i in self.table["label"]])
+        splits.to_csv(self.run_dir / "splits.csv", index=False)

@@ -1,0 +1,2 @@
+"""Evaluation metrics as pure numpy functions: classification (WAR/UAR, confusion, fold and group
+aggregates) in :mod:`dfer.metrics.classification`."""

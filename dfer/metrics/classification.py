@@ -1,0 +1,212 @@
+"""Classification metrics of the DFER papers: WAR, UAR, per-class recall and confusion matrices,
+their 5-fold aggregates, per-scene tables and the cross-scenario matrix. Pure numpy/pandas; labels
+are canonical class indices 0..K−1 and every metric is a fraction in [0, 1] (the papers print %).
+
+- WAR (weighted average recall) = accuracy = Σₖ nₖ·recallₖ / Σₖ nₖ.
+- UAR (unweighted average recall) = mean of recallₖ over the classes present in ``y_true``
+  (recall is undefined for a class without samples; same as ``sklearn.metrics.balanced_accuracy_score``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dfer import labels
+
+ALL = "All"
+
+
+def war(y_true: Sequence[int], y_pred: Sequence[int]) -> float:
+    """Weighted average recall = accuracy: the fraction of samples predicted correctly."""
+    y_true, y_pred = _as_labels(y_true, y_pred)
+    return float(np.mean(y_true == y_pred))
+
+
+def confusion(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int = labels.NUM_CLASSES) -> np.ndarray:
+    """(K, K) int64 counts: entry [t, p] counts samples of true class t predicted as p."""
+    y_true, y_pred = _as_labels(y_true, y_pred, num_classes)
+    counts = np.bincount(y_true * num_classes + y_pred, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def per_class_recall(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int = labels.NUM_CLASSES) -> np.ndarray:
+    """(K,) recallₖ = correctₖ / nₖ; NaN for classes absent from ``y_true``."""
+    return _recall(confusion(y_true, y_pred, num_classes))
+
+
+def uar(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int = labels.NUM_CLASSES) -> float:
+    """Unweighted average recall: mean of :func:`per_class_recall` over the classes present in ``y_true``."""
+    return float(np.nanmean(per_class_recall(y_true, y_pred, num_classes)))
+
+
+def classification_report(
+    y_true: Sequence[int], y_pred: Sequence[int], class_names: Sequence[str] = labels.EXPRESSIONS
+) -> dict:
+    """JSON-ready summary: ``num_samples``, ``war``, ``uar``, per-class ``recall`` (None when the class
+    has no samples) and ``support`` keyed by name, ``class_names`` and ``confusion`` (rows true,
+    columns predicted, nested lists)."""
+    counts = confusion(y_true, y_pred, len(class_names))
+    recall = _recall(counts)
+    return {
+        "num_samples": int(counts.sum()),
+        "war": _war(counts),
+        "uar": float(np.nanmean(recall)),
+        "recall": {name: None if np.isnan(r) else float(r) for name, r in zip(class_names, recall)},
+        "support": {name: int(n) for name, n in zip(class_names, counts.sum(axis=1))},
+        "class_names": list(class_names),
+        "confusion": counts.tolist(),
+    }
+
+
+def pooled_and_mean(
+    folds: Sequence[tuple[Sequence[int], Sequence[int]]], num_classes: int = labels.NUM_CLASSES
+) -> dict:
+    """The two 5-fold aggregates, named, from one ``(y_true, y_pred)`` pair per test fold.
+
+    - ``pooled``: the predictions of all folds pooled, then WAR/UAR once (the DFEW paper's protocol).
+    - ``mean_of_folds``: mean and population standard deviation (ddof = 0) of the per-fold WAR/UAR
+      (later papers).
+
+    ``folds`` lists each fold's ``war``, ``uar`` and ``num_samples``.
+    """
+    if not folds:
+        raise ValueError("no folds to aggregate")
+    matrices = [confusion(y_true, y_pred, num_classes) for y_true, y_pred in folds]
+    per_fold = [
+        {"war": _war(m), "uar": float(np.nanmean(_recall(m))), "num_samples": int(m.sum())} for m in matrices
+    ]
+    pooled = np.sum(matrices, axis=0)
+    wars = np.array([fold["war"] for fold in per_fold])
+    uars = np.array([fold["uar"] for fold in per_fold])
+    return {
+        "pooled": {"war": _war(pooled), "uar": float(np.nanmean(_recall(pooled))), "num_samples": int(pooled.sum())},
+        "mean_of_folds": {
+            "war": float(wars.mean()), "war_std": float(wars.std()),
+            "uar": float(uars.mean()), "uar_std": float(uars.std()),
+        },
+        "folds": per_fold,
+    }
+
+
+def grouped_metrics(
+    y_true: Sequence[int], y_pred: Sequence[int], groups: Sequence[Hashable], num_classes: int = labels.NUM_CLASSES
+) -> pd.DataFrame:
+    """WAR, UAR and sample count per group (scene, scenario, …): one row per group after an "All" row.
+
+    The layout of FERV39k Tables 2 and 4–7 (transposed: groups are rows). FERV39k scenarios and
+    scenes come in the paper's order (DL, WIS, SIA, AI, then their scenes); other groups sorted.
+    """
+    y_true, y_pred = _as_labels(y_true, y_pred, num_classes)
+    groups = np.asarray(groups)
+    if groups.shape != y_true.shape:
+        raise ValueError(f"expected one group per sample ({len(y_true)}); got {len(groups)}")
+    present = set(groups.tolist())
+    if ALL in present:
+        raise ValueError(f"a group is named {ALL!r}, the name of the row over all samples")
+    known = [g for g in (*labels.SCENARIOS, *labels.SCENES) if g in present]
+    order = known + sorted(present - set(known), key=str)
+    rows = {ALL: np.ones(len(y_true), dtype=bool)} | {group: groups == group for group in order}
+    table = pd.DataFrame(
+        [
+            {
+                "group": name,
+                "war": war(y_true[mask], y_pred[mask]),
+                "uar": uar(y_true[mask], y_pred[mask], num_classes),
+                "count": int(mask.sum()),
+            }
+            for name, mask in rows.items()
+        ]
+    )
+    return table.set_index("group")
+
+
+def cross_scenario_matrix(
+    results: Mapping[tuple[str, str], tuple[float, float]], scenarios: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """FERV39k Table 3: rows the scenario trained on ("Source"), columns the one tested on
+    ("Target"), each cell "WAR/UAR" in percent with two decimals ("" where no result).
+
+    ``results`` maps ``(train, test)`` to ``(war, uar)`` fractions. Rows and columns follow
+    ``scenarios``, by default the paper's order DL, WIS, SIA, AI, then any other names as they come.
+    """
+    if scenarios is None:
+        named = list(dict.fromkeys(name for pair in results for name in pair))
+        scenarios = [s for s in labels.SCENARIOS if s in named] + [s for s in named if s not in labels.SCENARIOS]
+    cells = [
+        [_war_uar_cell(results[(train, test)]) if (train, test) in results else "" for test in scenarios]
+        for train in scenarios
+    ]
+    return pd.DataFrame(
+        cells,
+        index=pd.Index(scenarios, name="trained on"),
+        columns=pd.Index(scenarios, name="tested on"),
+    )
+
+
+def plot_confusion(
+    confusion: np.ndarray, class_names: Sequence[str], path: str | Path, normalize: bool = True, title: str = ""
+) -> Path:
+    """Write a confusion-matrix heat map as PNG (rows true, columns predicted) and return its path.
+
+    With ``normalize`` cells are coloured and annotated by row-normalised percentages
+    (100·count / row total; 0 for a class without samples); otherwise by raw counts.
+    """
+    from matplotlib.figure import Figure
+
+    counts = np.asarray(confusion)
+    totals = counts.sum(axis=1, keepdims=True)
+    shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
+    values = 100 * shares if normalize else counts
+    size = 1.5 + 0.75 * len(class_names)
+    figure = Figure(figsize=(size + 1.5, size))
+    axis = figure.subplots()
+    image = axis.imshow(values, cmap="Blues", vmin=0, vmax=100 if normalize else max(int(counts.max()), 1))
+    figure.colorbar(image, ax=axis, label="% of true class" if normalize else "samples")
+    ticks = np.arange(len(class_names))
+    axis.set_xticks(ticks, class_names, rotation=45, ha="right")
+    axis.set_yticks(ticks, class_names)
+    axis.set(xlabel="predicted", ylabel="true", title=title)
+    threshold = (100 if normalize else counts.max()) / 2
+    for (row, column), value in np.ndenumerate(values):
+        text = f"{value:.1f}" if normalize else str(value)
+        axis.text(column, row, text, ha="center", va="center", fontsize=8,
+                  color="white" if value > threshold else "black")
+    figure.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return path
+
+
+def _as_labels(
+    y_true: Sequence[int], y_pred: Sequence[int], num_classes: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.ndim != 1 or y_true.shape != y_pred.shape or len(y_true) == 0:
+        raise ValueError(
+            f"expected two non-empty 1-D label arrays of equal length; got shapes {y_true.shape} and {y_pred.shape}"
+        )
+    for name, values in (("y_true", y_true), ("y_pred", y_pred)):
+        if not np.issubdtype(values.dtype, np.integer):
+            raise ValueError(f"{name} must hold integer class indices; got dtype {values.dtype}")
+        if num_classes is not None and (values.min() < 0 or values.max() >= num_classes):
+            raise ValueError(f"{name} must lie in 0..{num_classes - 1}; got {values.min()}..{values.max()}")
+    return y_true.astype(np.int64), y_pred.astype(np.int64)
+
+
+def _recall(counts: np.ndarray) -> np.ndarray:
+    support = counts.sum(axis=1)
+    return np.divide(np.diag(counts), support, out=np.full(len(counts), np.nan), where=support > 0)
+
+
+def _war(counts: np.ndarray) -> float:
+    return float(np.trace(counts) / counts.sum())
+
+
+def _war_uar_cell(scores: tuple[float, float]) -> str:
+    war_score, uar_score = scores
+    return f"{100 * war_score:.2f}/{100 * uar_score:.2f}"

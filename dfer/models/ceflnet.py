@@ -34,18 +34,6 @@ from torchvision.models import resnet18
 #: The paper's input (C, T, H, W): 7 clips × 5 frames of 224² faces, sub-clips back to back along T.
 CEFLNET_INPUT: tuple[int, int, int, int] = (3, 35, 224, 224)
 
-spec = {
-    "name": "ceflnet",
-    "input": {"video": CEFLNET_INPUT},
-    "description": (
-        "CEFLNet (Liu et al., Information Sciences 2022): ResNet-18 frames, self-attention + "
-        "local-global relation clip encoder, emotional intensity activation over 7 clips"
-    ),
-    "reported_params_m": 12.83,
-    "reported_macs_g": 63.8,
-}
-
-
 class SelfAttentionLearning(nn.Module):
     """Self-attention over the K frames of a clip, Eq. 1: f′ = softmax(I_Q I_Kᵀ / √d) I_V.
 
@@ -153,6 +141,7 @@ class CEFLNet(nn.Module):
         super().__init__()
         self.clips = clips
         self.frames_per_clip = frames_per_clip
+        self.feature_dim = clip_dim
         self.backbone = resnet18(weights=None)
         frame_dim = self.backbone.fc.in_features
         self.backbone.fc = nn.Identity()  # global-average-pooled features f_k

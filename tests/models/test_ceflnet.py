@@ -3,7 +3,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from dfer.models.ceflnet import CEFLNET_INPUT, CEFLNet, spec
+from dfer.models.ceflnet import CEFLNET_INPUT, CEFLNet
+from dfer.models.zoo import complexity
 
 CLIPS, PER_CLIP, SIZE = 7, 5, 32
 
@@ -92,9 +93,11 @@ def test_complexity_matches_the_paper():
     with FlopCounterMode(display=False) as counter:
         model(clip)
     macs = counter.get_total_flops() / 2
-    assert CEFLNET_INPUT == spec["input"]["video"] == (3, 35, 224, 224)
+    assert CEFLNET_INPUT == (3, 35, 224, 224)
     assert parameters == pytest.approx(12.83e6, rel=0.03)
     assert macs == pytest.approx(63.8e9, rel=0.05)
+    listed = complexity("ceflnet")  # what `dfer models info ceflnet` prints
+    assert (listed["params"], listed["macs"]) == (parameters, macs)
 
 
 def test_overfits_four_samples():

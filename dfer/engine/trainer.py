@@ -63,13 +63,18 @@ def build_from_config(config: RunConfig) -> tuple[torch.nn.Module, DFERLoss]:
     return model, loss
 
 
-def make_optimizer(config: RunConfig, parameters) -> torch.optim.Optimizer:
+def make_optimizer(config: RunConfig, model: torch.nn.Module, loss: torch.nn.Module) -> torch.optim.Optimizer:
+    """The configured optimizer over the model and the loss's own parameters (center-loss centres,
+    which get no weight decay: decay would pull them to the origin)."""
     optim = config.optim
+    groups = [{"params": list(model.parameters()), "weight_decay": optim.weight_decay}]
+    if list(loss.parameters()):
+        groups.append({"params": list(loss.parameters()), "weight_decay": 0.0})
     if optim.name == "sgd":
-        return torch.optim.SGD(parameters, lr=optim.lr, momentum=optim.momentum, weight_decay=optim.weight_decay)
+        return torch.optim.SGD(groups, lr=optim.lr, momentum=optim.momentum)
     if optim.name == "adam":
-        return torch.optim.Adam(parameters, lr=optim.lr, weight_decay=optim.weight_decay)
-    return torch.optim.AdamW(parameters, lr=optim.lr, weight_decay=optim.weight_decay)
+        return torch.optim.Adam(groups, lr=optim.lr)
+    return torch.optim.AdamW(groups, lr=optim.lr)
 
 
 def make_scheduler(config: RunConfig, optimizer: torch.optim.Optimizer):
@@ -152,7 +157,7 @@ class Trainer:
         self.model.to(self.device)
         self.loss.to(self.device)
         self.parallel_model = self.dist.wrap(self.model)
-        self.optimizer = make_optimizer(config, list(self.model.parameters()) + list(self.loss.parameters()))
+        self.optimizer = make_optimizer(config, self.model, self.loss)
         self.scheduler = make_scheduler(config, self.optimizer)
         self.amp = config.train.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)

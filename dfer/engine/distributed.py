@@ -61,3 +61,8 @@ class Distributed:
     def barrier(self) -> None:
         if self.world > 1:
             torch_dist.barrier()
+
+    def close(self) -> None:
+        """Leave the process group (at the end of a run)."""
+        if self.world > 1 and torch_dist.is_initialized():
+            torch_dist.destroy_process_group()

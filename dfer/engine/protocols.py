@@ -30,11 +30,14 @@ def run_dir(config: RunConfig) -> Path:
 def run(config: RunConfig, resume: bool = False) -> dict:
     """Train and evaluate ``config`` under its protocol; returns the top-level metrics."""
     dist = Distributed.from_environment()
-    if config.protocol == "dfew_folds":
-        return _dfew_folds(config, resume, dist)
-    if config.protocol == "cross_scenario":
-        return _cross_scenario(config, resume, dist)
-    return _train_and_test(config, run_dir(config), load_clips(config.data, config.seed), resume, dist)[0]
+    try:
+        if config.protocol == "dfew_folds":
+            return _dfew_folds(config, resume, dist)
+        if config.protocol == "cross_scenario":
+            return _cross_scenario(config, resume, dist)
+        return _train_and_test(config, run_dir(config), load_clips(config.data, config.seed), resume, dist)[0]
+    finally:
+        dist.close()
 
 
 def _train_and_test(config: RunConfig, directory: Path, table: pd.DataFrame, resume: bool,

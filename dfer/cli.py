@@ -153,9 +153,25 @@ def cmd_train(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.protocols import run
 
-    config = load_config(args.config, args.overrides)
+    overrides = list(args.overrides)
+    if args.folds:
+        overrides += ["protocol=dfew_folds", f"folds={_folds(args.folds)}"]
+    config = load_config(args.config, overrides)
     run(config, resume=args.resume)
     return 0
+
+
+def _folds(text: str) -> list[int]:
+    """``1-5`` → [1, 2, 3, 4, 5]; ``1,3`` → [1, 3] (DFEW folds)."""
+    folds = []
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        if not (low.strip().isdigit() and (not high or high.strip().isdigit())):
+            raise ValueError(f"--folds {text!r}: expected folds like 1-5 or 1,3")
+        folds += list(range(int(low), int(high or low) + 1))
+    if not folds or not set(folds) <= {1, 2, 3, 4, 5}:
+        raise ValueError(f"--folds {text!r}: DFEW folds are 1 to 5")
+    return folds
 
 
 def cmd_evaluate(args) -> int:
@@ -245,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                        help="override any config key, e.g. train.epochs=5 data.root=/data/DFEW")
     train.add_argument("--resume", action="store_true", help="continue from the run's checkpoints/last.pt")
+    train.add_argument("--folds", help="DFEW 5-fold protocol over these folds, e.g. 1-5 or 1,3")
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint on a split of the config's dataset")

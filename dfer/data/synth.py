@@ -95,6 +95,8 @@ _GRID_EXTENT = 1.25  # the canonical face canvas spans [-1.25, 1.25]² face unit
 _GRID = 128  # canonical canvas side in pixels
 _HEAD_EXTENT = 1.1  # the drawn head (face and hair) lies within this radius, face units
 _PIXEL = 2 * _GRID_EXTENT / _GRID
+#: Half-width of drawn lines (eye outlines, creases, the lip line), face units: ~1 px of a 32² crop.
+_STROKE = 0.02
 _NOISE_BIAS = 64  # sensor noise is stored as uint8 around this level and subtracted when added
 _COORDS = (-_GRID_EXTENT + (np.arange(_GRID, dtype=np.float32) + 0.5) * _PIXEL)
 
@@ -139,23 +141,26 @@ def random_identity(rng: np.random.Generator) -> Identity:
         hair=tuple(hair.tolist()),
         iris=tuple(rng.uniform([40, 30, 20], [110, 120, 140]).tolist()),
         lips=tuple((np.clip(skin * 0.75 + np.array([60, -10, -5]), 0, 255)).tolist()),
-        eye_spacing=float(rng.uniform(0.27, 0.34)),
-        eye_height=float(rng.uniform(-0.17, -0.09)),
-        mouth_height=float(rng.uniform(0.46, 0.56)),
-        mouth_width=float(rng.uniform(0.22, 0.29)),
-        brow_thickness=float(rng.uniform(0.028, 0.04)),
-        hairline=float(rng.uniform(-0.72, -0.6)),
+        eye_spacing=float(rng.uniform(0.3, 0.35)),
+        eye_height=float(rng.uniform(-0.16, -0.1)),
+        mouth_height=float(rng.uniform(0.46, 0.54)),
+        mouth_width=float(rng.uniform(0.27, 0.32)),
+        brow_thickness=float(rng.uniform(0.05, 0.065)),
+        hairline=float(rng.uniform(-0.76, -0.66)),
         rest=tuple(rng.normal(0, 0.06, len(PARAMETERS)).tolist()),
     )
 
 
 def intensity_curve(num_frames: int, rng: np.random.Generator) -> np.ndarray:
-    """Onset → apex → partial offset: 0 at the first frame, 1 over the apex, a residual at the end."""
+    """Onset → apex → partial offset: 0 at the first frame, 1 over the apex, a residual at the end.
+
+    The apex plateau lasts 35–55% of the clip, so a few uniformly sampled frames always show it.
+    """
     time = np.linspace(0, 1, num_frames)
-    onset = rng.uniform(0.0, 0.3)
-    apex_start = onset + rng.uniform(0.15, 0.35)
-    apex_end = min(apex_start + rng.uniform(0.1, 0.3), 0.9)
-    residual = rng.uniform(0.2, 0.6)
+    onset = rng.uniform(0.0, 0.15)
+    apex_start = onset + rng.uniform(0.1, 0.2)
+    apex_end = min(apex_start + rng.uniform(0.35, 0.55), 0.9)
+    residual = rng.uniform(0.35, 0.7)
     rise = _smoothstep((time - onset) / (apex_start - onset))
     fall = _smoothstep((time - apex_end) / (1 - apex_end))
     return (rise * (1 - (1 - residual) * fall)).astype(np.float32)
@@ -557,66 +562,66 @@ def _draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator
     es, ey, my = identity.eye_spacing, identity.eye_height, identity.mouth_height
 
     # Eyes (mirrored about u = 0: q = |u|).
-    rows, cols, u, v = _window(ey - 0.16, ey + 0.16, es + 0.15)
+    rows, cols, u, v = _window(ey - 0.22, ey + 0.22, es + 0.2)
     q, side = np.abs(u), np.sign(u)
-    eye_half_height = 0.065 * np.clip(1 + p["eye_open"], 0.06, 2.4)
-    eye = _ellipse_distance(q - es, v - ey, 0.125, eye_half_height)
+    eye_half_height = 0.075 * np.clip(1 + p["eye_open"], 0.06, 2.6)
+    eye = _ellipse_distance(q - es, v - ey, 0.14, eye_half_height)
     white = _soft(eye)
     gaze_u, gaze_v = rng.uniform(-0.03, 0.03), rng.uniform(-0.015, 0.015)
     pupil_distance = np.hypot(q - es - side * gaze_u, v - ey - gaze_v)
     _paint(canvas, rows, cols, white, (236, 234, 228))
-    _paint(canvas, rows, cols, white * _soft(pupil_distance - 0.05), identity.iris)
-    _paint(canvas, rows, cols, white * _soft(pupil_distance - 0.022), (15, 12, 12))
-    _paint(canvas, rows, cols, _soft(np.abs(eye) - 0.01), (55, 38, 34))
+    _paint(canvas, rows, cols, white * _soft(pupil_distance - 0.058), identity.iris)
+    _paint(canvas, rows, cols, white * _soft(pupil_distance - 0.028), (15, 12, 12))
+    _paint(canvas, rows, cols, _soft(np.abs(eye) - _STROKE), (55, 38, 34))
 
     # Brows, the frown lines between them and the nose wrinkle.
-    rows, cols, u, v = _window(ey - 0.48, ey + 0.14, es + 0.2)
+    rows, cols, u, v = _window(ey - 0.64, ey + 0.2, es + 0.24)
     q = np.abs(u)
-    inner = es - 0.12 - 0.06 * p["brow_squeeze"]
-    outer = es + 0.16
+    inner = es - 0.13 - 0.08 * p["brow_squeeze"]
+    outer = es + 0.18
     t = np.clip((q - inner) / (outer - inner), 0, 1)
-    brow_v = (ey - 0.18 - 0.14 * p["brow_raise"] - 0.1 * p["brow_inner"] * (1 - t)
+    brow_v = (ey - 0.24 - 0.16 * p["brow_raise"] - 0.15 * p["brow_inner"] * (1 - t)
               - 0.035 * np.sin(np.pi * t))
-    brow = np.maximum(np.abs(v - brow_v) - identity.brow_thickness * (1 - 0.35 * t),
+    brow = np.maximum(np.abs(v - brow_v) - identity.brow_thickness * (1 - 0.3 * t),
                       np.maximum(inner - q, q - outer))
-    _paint(canvas, rows, cols, _soft(brow), np.asarray(identity.hair, np.float32) * 0.6)
-    frown = np.maximum(np.abs(q - 0.05) - 0.008, np.abs(v - (ey - 0.09)) - 0.06)
-    _paint(canvas, rows, cols, 0.8 * np.clip(p["brow_squeeze"], 0, 1) * _soft(frown), crease)
+    _paint(canvas, rows, cols, _soft(brow), np.asarray(identity.hair, np.float32) * 0.55)
+    frown = np.maximum(np.abs(q - 0.045) - _STROKE, np.abs(v - (ey - 0.1)) - 0.09)
+    _paint(canvas, rows, cols, 0.9 * np.clip(p["brow_squeeze"], 0, 1) * _soft(frown), crease)
     wrinkle = np.clip(p["nose_wrinkle"], 0, 1)
-    for offset in (0.0, 0.05, 0.1):
-        line = np.maximum(np.abs(v - (ey + offset)) - 0.007, q - 0.07)
+    for offset in (0.0, 0.07, 0.14):
+        line = np.maximum(np.abs(v - (ey + offset)) - _STROKE, q - 0.1)
         _paint(canvas, rows, cols, wrinkle * _soft(line), crease)
 
     # Nostrils, nasolabial folds and cheeks.
-    mouth_width = identity.mouth_width * np.maximum(1 + 0.3 * p["mouth_stretch"] - 0.12 * p["lip_press"], 0.45)
-    rows, cols, u, v = _window(0.0, my + 0.15, 0.6)
+    mouth_width = identity.mouth_width * np.maximum(1 + 0.35 * p["mouth_stretch"] - 0.15 * p["lip_press"], 0.45)
+    rows, cols, u, v = _window(0.0, my + 0.2, 0.62)
     q = np.abs(u)
     asymmetry = 1 + p["asymmetry"] * np.sign(u)
-    nostril_v = 0.3 - 0.05 * wrinkle - 0.03 * p["upper_lip"]
-    nostril = _ellipse_distance(q - 0.06, v - nostril_v, 0.035 * (1 + 0.35 * wrinkle), 0.02)
+    nostril_v = 0.3 - 0.06 * wrinkle - 0.04 * p["upper_lip"]
+    nostril = _ellipse_distance(q - 0.065, v - nostril_v, 0.04 * (1 + 0.4 * wrinkle), 0.026)
     _paint(canvas, rows, cols, _soft(nostril), skin * 0.35)
-    fold = _segment_distance(q, v, 0.11, nostril_v + 0.01, mouth_width + 0.03, my + 0.02) - 0.008
+    fold = _segment_distance(q, v, 0.12, nostril_v + 0.01, mouth_width + 0.04, my + 0.02) - _STROKE
     fold_strength = np.clip((0.9 * np.clip(p["cheek"], 0, 1) + 0.9 * wrinkle) * asymmetry, 0, 1)
     _paint(canvas, rows, cols, fold_strength * _soft(fold), crease)
-    blush = np.exp(-((q - 0.43) ** 2 + (v - 0.27) ** 2) / (2 * 0.1 ** 2))
-    _paint(canvas, rows, cols, 0.5 * np.clip(p["cheek"], 0, 1) * blush, (225, 95, 100))
+    blush = np.exp(-((q - 0.43) ** 2 + (v - 0.27) ** 2) / (2 * 0.12 ** 2))
+    _paint(canvas, rows, cols, 0.75 * np.clip(p["cheek"], 0, 1) * blush, (225, 80, 90))
 
     # Mouth: interior, teeth, lips and the line between them.
-    rows, cols, u, v = _window(my - 0.35, my + 0.42, 0.42)
+    rows, cols, u, v = _window(my - 0.4, my + 0.45, 0.52)
     x = u / mouth_width
     outside = np.abs(u) - mouth_width
     lopsided = np.clip(1 + p["asymmetry"] * x, 0, 2)
-    middle = my - 0.17 * p["mouth_corner"] * x ** 2 * (1 + 0.5 * p["asymmetry"] * x)
+    middle = my - 0.26 * p["mouth_corner"] * x ** 2 * (1 + 0.5 * p["asymmetry"] * x)
     profile = np.sqrt(np.clip(1 - x ** 2, 0, 1))
-    upper = middle - profile * (0.06 * p["mouth_open"] + 0.09 * np.clip(p["upper_lip"], 0, None) * lopsided)
-    lower = middle + profile * 0.25 * np.clip(p["mouth_open"], 0, None)
+    upper = middle - profile * (0.08 * p["mouth_open"] + 0.14 * np.clip(p["upper_lip"], 0, None) * lopsided)
+    lower = middle + profile * 0.4 * np.clip(p["mouth_open"], 0, None)
     interior = np.maximum(np.maximum(upper - v, v - lower), outside)
     _paint(canvas, rows, cols, _soft(interior), (70, 20, 25))
-    _paint(canvas, rows, cols, _soft(np.maximum(interior, v - upper - 0.035)), (232, 230, 220))
-    lip = 0.045 * np.clip(1 - 0.75 * p["lip_press"], 0.2, 1.5) * np.sqrt(profile)
+    _paint(canvas, rows, cols, _soft(np.maximum(interior, v - upper - 0.05)), (232, 230, 220))
+    lip = 0.06 * np.clip(1 - 0.75 * p["lip_press"], 0.2, 1.5) * np.sqrt(profile)
     _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - upper + lip / 2) - lip / 2, outside)), identity.lips)
     _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - lower - 0.65 * lip) - 0.65 * lip, outside)), identity.lips)
-    _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - middle) - 0.006, outside)), (60, 25, 25))
+    _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - middle) - _STROKE, outside)), (60, 25, 25))
 
     alpha = np.broadcast_to(coverage[..., None] * 255, (num_frames, _GRID, _GRID, 1))
     return np.concatenate([np.clip(canvas, 0, 255), alpha], axis=-1).round().astype(np.uint8)

@@ -15,8 +15,9 @@ from dfer.engine.config import ConfigError, DataConfig
 from dfer.errors import DatasetError
 
 
-def load_clips(data: DataConfig, seed: int) -> pd.DataFrame:
-    """The configured dataset as a clip table with train/val/test splits (val carved from train)."""
+def load_clips(data: DataConfig, seed: int, validation: bool = True) -> pd.DataFrame:
+    """The configured dataset as a clip table with train/val/test splits (val carved from train,
+    unless ``validation`` is False and the caller carves it)."""
     if not data.root:
         raise ConfigError("data.root is empty: set it in the config or with data.root=PATH")
     found = detect_format(data.root)
@@ -28,9 +29,9 @@ def load_clips(data: DataConfig, seed: int) -> pd.DataFrame:
     elif data.format == "ferv39k":
         options = {"setup": data.setup, "source": data.source or "faces", "with_scene": data.scene}
     table = read_dataset(data.root, format=data.format, **options)
-    if not (table["split"] == "val").any() and data.val_fraction > 0:
+    if validation and not (table["split"] == "val").any() and data.val_fraction > 0:
         table = carve_validation(table, fraction=data.val_fraction, seed=seed)
-    for split in ("train", "val", "test"):
+    for split in ("train", "val", "test") if validation else ("train", "test"):
         if not (table["split"] == split).any():
             raise DatasetError(data.root, f"no {split} clips after reading {options or data.format} "
                                f"(splits found: {sorted(set(table['split']))})")

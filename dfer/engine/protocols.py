@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from dfer import labels
+from dfer.data.records import carve_validation
 from dfer.engine.config import RunConfig
 from dfer.engine.data import load_clips
 from dfer.engine.distributed import Distributed
@@ -74,8 +75,9 @@ def _dfew_folds(config: RunConfig, resume: bool, dist: Distributed) -> dict:
     if not dist.is_main:
         return {}
     aggregates = pooled_and_mean([(p["label"].to_numpy(), p["prediction"].to_numpy()) for p in predictions])
-    summary = {"protocol": "dfew_folds", "folds": {f: {"war": m["war"], "uar": m["uar"]} for f, m in per_fold.items()},
-               **aggregates}
+    summary = {"protocol": "dfew_folds",
+               "per_fold": {fold: {"war": m["war"], "uar": m["uar"], "clips": m["clips"]} for fold, m in per_fold.items()},
+               "pooled": aggregates["pooled"], "mean_of_folds": aggregates["mean_of_folds"]}
     out = run_dir(config) / "results"
     out.mkdir(parents=True, exist_ok=True)
     pd.concat(predictions).to_csv(out / "predictions_all_folds.csv", index=False)
@@ -89,11 +91,12 @@ def _dfew_folds(config: RunConfig, resume: bool, dist: Distributed) -> dict:
 def _cross_scenario(config: RunConfig, resume: bool, dist: Distributed) -> dict:
     if config.data.format != "ferv39k":
         raise ValueError(f"protocol cross_scenario needs data.format=ferv39k, not {config.data.format}")
-    everything = load_clips(config.data, config.seed)
+    everything = load_clips(config.data, config.seed, validation=False)
     test = everything[everything["split"] == "test"]
     cells = {}
-    for scenario in labels.SCENARIOS:
-        training = everything[(everything["split"] != "test") & (everything["scenario"] == scenario)]
+    for scenario in labels.SCENARIOS:  # validation is carved from the training scenario's own clips
+        training = carve_validation(everything[(everything["split"] == "train") & (everything["scenario"] == scenario)],
+                                    fraction=config.data.val_fraction, seed=config.seed)
         directory = run_dir(config) / f"train_{scenario}"
         _, predictions = _train_and_test(config, directory, pd.concat([training, test]), resume, dist)
         if dist.is_main:

@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/packed_store.py
+	$(BIN)/python bench/train_step.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

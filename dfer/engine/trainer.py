@@ -123,7 +123,7 @@ def predict(model: torch.nn.Module, loader, device: torch.device, amp: bool, pro
     model.eval()
     gathered: dict[str, list] = {"label": [], "prediction": [], "probabilities": [], "clip_id": [], "index": []}
     extra: dict[str, list] = {}
-    for batch in tqdm(loader, desc="evaluating", unit="batch", leave=False, disable=not progress):
+    for batch in tqdm(loader, desc="evaluating", unit="batch", leave=False, disable=None if progress else True):  # None: off when not a terminal
         batch = move(batch, device)
         with torch.autocast(device.type, enabled=amp and device.type == "cuda"):
             outputs = forward(model, batch)
@@ -238,7 +238,7 @@ class Trainer:
         total_loss, correct, seen, unreadable = 0.0, 0, 0, 0
         bar = tqdm(self.train_loader, total=min(limit, len(self.train_loader)), unit="batch",
                    desc=f"epoch {epoch + 1}/{self.config.train.epochs}", leave=False,
-                   disable=not (self.config.train.progress and self.dist.is_main))
+                   disable=None if self.config.train.progress and self.dist.is_main else True)
         for step, batch in enumerate(bar):
             if step >= limit:
                 break

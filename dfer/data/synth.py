@@ -68,8 +68,8 @@ _P = {name: i for i, name in enumerate(PARAMETERS)}
 
 #: Apex deformation of each expression (parameters not named stay at 0).
 APEX: dict[str, dict[str, float]] = {
-    "angry": {"brow_raise": -0.7, "brow_inner": -0.9, "brow_squeeze": 1.0, "eye_open": 0.15,
-              "lip_press": 1.0, "mouth_stretch": -0.2, "mouth_corner": -0.25},
+    "angry": {"brow_raise": -0.6, "brow_inner": -1.1, "brow_squeeze": 1.2, "eye_open": 0.3,
+              "lip_press": 1.0, "mouth_stretch": -0.2, "mouth_corner": -0.4},
     "disgust": {"brow_raise": -0.35, "brow_squeeze": 0.35, "eye_open": -0.45, "nose_wrinkle": 1.0,
                 "upper_lip": 1.0, "mouth_corner": -0.35, "asymmetry": 0.8},
     "fear": {"brow_raise": 0.8, "brow_inner": 0.7, "brow_squeeze": 0.8, "eye_open": 1.0,
@@ -77,8 +77,8 @@ APEX: dict[str, dict[str, float]] = {
     "happy": {"cheek": 1.0, "eye_open": -0.4, "mouth_corner": 1.0, "mouth_open": 0.3,
               "mouth_stretch": 0.45},
     "neutral": {},
-    "sad": {"brow_inner": 1.0, "brow_raise": -0.1, "brow_squeeze": 0.3, "eye_open": -0.3,
-            "mouth_corner": -1.0, "lip_press": 0.3, "mouth_stretch": -0.1},
+    "sad": {"brow_inner": 1.2, "brow_raise": -0.1, "brow_squeeze": 0.3, "eye_open": -0.3,
+            "mouth_corner": -1.2, "lip_press": 0.3, "mouth_stretch": -0.1},
     "surprise": {"brow_raise": 1.0, "brow_inner": 0.2, "eye_open": 1.1, "mouth_open": 1.0,
                  "mouth_stretch": -0.45},
 }
@@ -145,7 +145,7 @@ def random_identity(rng: np.random.Generator) -> Identity:
         eye_height=float(rng.uniform(-0.16, -0.1)),
         mouth_height=float(rng.uniform(0.46, 0.54)),
         mouth_width=float(rng.uniform(0.27, 0.32)),
-        brow_thickness=float(rng.uniform(0.05, 0.065)),
+        brow_thickness=float(rng.uniform(0.055, 0.07)),
         hairline=float(rng.uniform(-0.76, -0.66)),
         rest=tuple(rng.normal(0, 0.06, len(PARAMETERS)).tolist()),
     )
@@ -154,13 +154,14 @@ def random_identity(rng: np.random.Generator) -> Identity:
 def intensity_curve(num_frames: int, rng: np.random.Generator) -> np.ndarray:
     """Onset → apex → partial offset: 0 at the first frame, 1 over the apex, a residual at the end.
 
-    The apex plateau lasts 35–55% of the clip, so a few uniformly sampled frames always show it.
+    The apex plateau lasts 40–60% of the clip and the offset keeps 45–80% of it, so uniformly
+    sampled frames show the expression clearly however few they are.
     """
     time = np.linspace(0, 1, num_frames)
     onset = rng.uniform(0.0, 0.15)
-    apex_start = onset + rng.uniform(0.1, 0.2)
-    apex_end = min(apex_start + rng.uniform(0.35, 0.55), 0.9)
-    residual = rng.uniform(0.35, 0.7)
+    apex_start = onset + rng.uniform(0.08, 0.18)
+    apex_end = min(apex_start + rng.uniform(0.4, 0.6), 0.9)
+    residual = rng.uniform(0.45, 0.8)
     rise = _smoothstep((time - onset) / (apex_start - onset))
     fall = _smoothstep((time - apex_end) / (1 - apex_end))
     return (rise * (1 - (1 - residual) * fall)).astype(np.float32)
@@ -182,7 +183,7 @@ def expression_parameters(
     params = rng.uniform(0.8, 1.15) * intensity[:, None] * apex[None, :]
     params += np.asarray(identity.rest, np.float32)
     time = np.linspace(0, 1, num_frames)
-    twitch_scale = 0.25 if expression == labels.INDEX["neutral"] else 0.12
+    twitch_scale = 0.15 if expression == labels.INDEX["neutral"] else 0.12
     for _ in range(rng.integers(1, 4)):
         centre, width = rng.uniform(0, 1), rng.uniform(0.05, 0.2)
         params[:, rng.integers(len(PARAMETERS))] += (
@@ -558,14 +559,15 @@ def _draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator
     canvas = np.broadcast_to(base, (num_frames,) + base.shape).copy()
     p = {name: params[:, i, None, None] for i, name in enumerate(PARAMETERS)}
     skin = np.asarray(identity.skin, np.float32)
-    crease = skin * 0.55
+    crease = skin * 0.45
+    ink = np.minimum(np.asarray(identity.hair, np.float32), skin) * 0.45  # brows: dark on any skin
     es, ey, my = identity.eye_spacing, identity.eye_height, identity.mouth_height
 
     # Eyes (mirrored about u = 0: q = |u|).
     rows, cols, u, v = _window(ey - 0.22, ey + 0.22, es + 0.2)
     q, side = np.abs(u), np.sign(u)
-    eye_half_height = 0.075 * np.clip(1 + p["eye_open"], 0.06, 2.6)
-    eye = _ellipse_distance(q - es, v - ey, 0.14, eye_half_height)
+    eye_half_height = 0.08 * np.clip(1 + p["eye_open"], 0.06, 2.6)
+    eye = _ellipse_distance(q - es, v - ey, 0.15, eye_half_height)
     white = _soft(eye)
     gaze_u, gaze_v = rng.uniform(-0.03, 0.03), rng.uniform(-0.015, 0.015)
     pupil_distance = np.hypot(q - es - side * gaze_u, v - ey - gaze_v)
@@ -575,17 +577,17 @@ def _draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator
     _paint(canvas, rows, cols, _soft(np.abs(eye) - _STROKE), (55, 38, 34))
 
     # Brows, the frown lines between them and the nose wrinkle.
-    rows, cols, u, v = _window(ey - 0.64, ey + 0.2, es + 0.24)
+    rows, cols, u, v = _window(ey - 0.75, ey + 0.22, es + 0.24)
     q = np.abs(u)
     inner = es - 0.13 - 0.08 * p["brow_squeeze"]
     outer = es + 0.18
     t = np.clip((q - inner) / (outer - inner), 0, 1)
-    brow_v = (ey - 0.24 - 0.16 * p["brow_raise"] - 0.15 * p["brow_inner"] * (1 - t)
+    brow_v = (ey - 0.26 - 0.2 * p["brow_raise"] - 0.2 * p["brow_inner"] * (1 - t)
               - 0.035 * np.sin(np.pi * t))
     brow = np.maximum(np.abs(v - brow_v) - identity.brow_thickness * (1 - 0.3 * t),
                       np.maximum(inner - q, q - outer))
-    _paint(canvas, rows, cols, _soft(brow), np.asarray(identity.hair, np.float32) * 0.55)
-    frown = np.maximum(np.abs(q - 0.045) - _STROKE, np.abs(v - (ey - 0.1)) - 0.09)
+    _paint(canvas, rows, cols, _soft(brow), ink)
+    frown = np.maximum(np.abs(q - 0.05) - 1.5 * _STROKE, np.abs(v - (ey - 0.1)) - 0.11)
     _paint(canvas, rows, cols, 0.9 * np.clip(p["brow_squeeze"], 0, 1) * _soft(frown), crease)
     wrinkle = np.clip(p["nose_wrinkle"], 0, 1)
     for offset in (0.0, 0.07, 0.14):
@@ -611,17 +613,17 @@ def _draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator
     x = u / mouth_width
     outside = np.abs(u) - mouth_width
     lopsided = np.clip(1 + p["asymmetry"] * x, 0, 2)
-    middle = my - 0.26 * p["mouth_corner"] * x ** 2 * (1 + 0.5 * p["asymmetry"] * x)
+    middle = my - 0.34 * p["mouth_corner"] * x ** 2 * (1 + 0.5 * p["asymmetry"] * x)
     profile = np.sqrt(np.clip(1 - x ** 2, 0, 1))
     upper = middle - profile * (0.08 * p["mouth_open"] + 0.14 * np.clip(p["upper_lip"], 0, None) * lopsided)
-    lower = middle + profile * 0.4 * np.clip(p["mouth_open"], 0, None)
+    lower = middle + profile * 0.45 * np.clip(p["mouth_open"], 0, None)
     interior = np.maximum(np.maximum(upper - v, v - lower), outside)
     _paint(canvas, rows, cols, _soft(interior), (70, 20, 25))
     _paint(canvas, rows, cols, _soft(np.maximum(interior, v - upper - 0.05)), (232, 230, 220))
-    lip = 0.06 * np.clip(1 - 0.75 * p["lip_press"], 0.2, 1.5) * np.sqrt(profile)
+    lip = 0.07 * np.clip(1 - 0.75 * p["lip_press"], 0.2, 1.5) * np.sqrt(profile)
     _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - upper + lip / 2) - lip / 2, outside)), identity.lips)
     _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - lower - 0.65 * lip) - 0.65 * lip, outside)), identity.lips)
-    _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - middle) - _STROKE, outside)), (60, 25, 25))
+    _paint(canvas, rows, cols, _soft(np.maximum(np.abs(v - middle) - _STROKE, outside)), skin * 0.3)
 
     alpha = np.broadcast_to(coverage[..., None] * 255, (num_frames, _GRID, _GRID, 1))
     return np.concatenate([np.clip(canvas, 0, 255), alpha], axis=-1).round().astype(np.uint8)

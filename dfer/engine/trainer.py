@@ -289,9 +289,9 @@ class Trainer:
             "rng": checkpoint.rng_state(), "config": to_dict(self.config), "model_name": self.config.model.name,
             "num_classes": labels.NUM_CLASSES, "classes": list(labels.EXPRESSIONS), "dfer_version": __version__,
         }
-        checkpoint.save(self.checkpoints / "last.pt", payload)
-        if improved:
+        if improved:  # best.pt first: a last.pt that records a best epoch always has its best.pt
             checkpoint.save(self.checkpoints / "best.pt", payload)
+        checkpoint.save(self.checkpoints / "last.pt", payload)
 
     def _log(self, row: dict, writer) -> None:
         path = self.run_dir / "log.csv"

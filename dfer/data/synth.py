@@ -3,8 +3,9 @@
 Each clip is a cartoon face over a background scene. The seven expressions are distinct
 deformations of brows, eyes, nose, cheeks and mouth that follow an onset → apex → offset
 intensity curve; identity, head pose, lighting and sensor noise vary as nuisances, and the scene's
-look depends on its name (plus a slight expression-dependent mood tint), so scene context carries
-some information. Readers are tested on these trees exactly as they would meet the releases:
+look depends on its name (plus a slight expression-dependent mood tint away from the face, so
+face crops do not show it), so scene context carries some information. Readers are tested on
+these trees exactly as they would meet the releases:
 
 * ``dfew``: ``Clip/original``, ``Clip/clip_224x224``, ``Clip/clip_224x224_16f`` (TIM, unpadded
   names), ``Annotation/annotation.xlsx`` (10 votes per clip) and five stratified folds of
@@ -85,12 +86,16 @@ APEX: dict[str, dict[str, float]] = {
 _APEX_MATRIX = np.array(
     [[APEX[name].get(p, 0.0) for p in PARAMETERS] for name in labels.EXPRESSIONS], np.float32
 )
-#: Slight per-expression colour cast of the scene (film "mood" lighting), canonical order.
+#: Slight per-expression colour cast of the scene (film "mood" lighting), canonical order. It is
+#: applied only beyond :data:`_MOOD_FREE` face radii from the face centre, outside the face crop
+#: (whose corners lie 1.63 radii away), so that it is a cue of the scene stream, not a shortcut of
+#: face-only models.
 _MOOD = np.array(
     [[1.06, 0.97, 0.95], [1.0, 1.04, 0.96], [0.95, 0.98, 1.06], [1.06, 1.03, 0.95],
      [1.0, 1.0, 1.0], [0.95, 0.97, 1.05], [1.02, 1.02, 1.0]], np.float32
 )
 
+_MOOD_FREE = 1.8
 _GRID_EXTENT = 1.25  # the canonical face canvas spans [-1.25, 1.25]² face units
 _GRID = 128  # canonical canvas side in pixels
 _HEAD_EXTENT = 1.1  # the drawn head (face and hair) lies within this radius, face units
@@ -189,9 +194,8 @@ def expression_parameters(
         params[:, rng.integers(len(PARAMETERS))] += (
             rng.uniform(-twitch_scale, twitch_scale) * np.exp(-0.5 * ((time - centre) / width) ** 2)
         )
-    for _ in range(rng.integers(0, 3)):
-        start = rng.integers(num_frames)
-        params[start:start + 2, _P["eye_open"]] = -1.0
+    if rng.random() < 0.5:  # a blink: one frame (40 ms) with the eyes shut
+        params[rng.integers(num_frames), _P["eye_open"]] = -1.0
     return params.astype(np.float32)
 
 
@@ -235,9 +239,9 @@ def render_clip(
     intensity = intensity_curve(num_frames, rng)
     params = expression_parameters(expression, intensity, identity, rng, blend)
     pose = head_pose(num_frames, identity.radius_px, rng)
-    background = _background(scene, expression, rng)
+    background = _background(scene, rng)
     faces = _draw_faces(params, identity, rng)
-    frames = _compose(background, faces, pose, identity.radius_px, rng)
+    frames = _compose(background, faces, pose, identity.radius_px, rng, mood=_MOOD[expression])
     half_height = identity.radius_px * pose[:, 3]
     half_width = identity.face_width * half_height
     boxes = np.stack([pose[:, 0] - half_width, pose[:, 1] - half_height,
@@ -629,7 +633,7 @@ def _draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator
     return np.concatenate([np.clip(canvas, 0, 255), alpha], axis=-1).round().astype(np.uint8)
 
 
-def _background(scene: str, expression: int, rng: np.random.Generator) -> np.ndarray:
+def _background(scene: str, rng: np.random.Generator) -> np.ndarray:
     """Scene image (H, W, 3) float32: a style fixed by the scene's name, a layout drawn per clip."""
     style = np.random.default_rng(zlib.crc32(scene.encode()))
     palette = style.uniform(30, 230, (4, 3)).astype(np.float32)
@@ -659,20 +663,22 @@ def _background(scene: str, expression: int, rng: np.random.Generator) -> np.nda
         else:
             left = int(max(cx - extent / 4, 0))
             image[:, left:int(cx + extent / 4)] = 0.6 * image[:, left:int(cx + extent / 4)] + 0.4 * colour
-    image *= _MOOD[expression]
     return image
 
 
 def _compose(
-    background: np.ndarray, faces: np.ndarray, pose: np.ndarray, radius_px: float, rng: np.random.Generator
+    background: np.ndarray, faces: np.ndarray, pose: np.ndarray, radius_px: float, rng: np.random.Generator,
+    mood: np.ndarray | None = None,
 ) -> np.ndarray:
     """Warp each canonical face into the scene, then apply a lighting ramp and sensor noise.
 
+    ``mood`` (an RGB factor) tints the scene beyond :data:`_MOOD_FREE` face radii from the face.
     Lighting is an affine map of the levels, ``gain·(contrast·(x − 128) + 128) + brightness``,
     applied together with the noise in one saturating add.
     """
     num_frames = len(faces)
     base = Image.fromarray(np.clip(background, 0, 255).astype(np.uint8))
+    tinted = base if mood is None else Image.fromarray(np.clip(background * mood, 0, 255).astype(np.uint8))
     gain = np.linspace(rng.uniform(0.75, 1.2), rng.uniform(0.75, 1.2), num_frames)
     contrast = np.linspace(rng.uniform(0.8, 1.15), rng.uniform(0.8, 1.15), num_frames)
     brightness = np.linspace(rng.uniform(-15, 15), rng.uniform(-15, 15), num_frames)
@@ -693,7 +699,16 @@ def _compose(
         affine = (k * cos, k * sin, k * (cos * dx + sin * dy) + _GRID / 2,
                   -k * sin, k * cos, k * (-sin * dx + cos * dy) + _GRID / 2)
         face = Image.fromarray(faces[t]).transform((patch, patch), Image.AFFINE, affine, Image.BILINEAR)
-        frame = base.copy()
+        frame = tinted.copy()
+        if mood is not None:  # the untinted scene around the face, with a soft edge
+            reach = _MOOD_FREE * radius_px * scale
+            size = int(np.ceil(2 * reach)) + 4
+            corner = (round(cx - size / 2), round(cy - size / 2))
+            xs = np.arange(size, dtype=np.float32) + corner[0] + 0.5 - cx
+            ys = np.arange(size, dtype=np.float32) + corner[1] + 0.5 - cy
+            distance = np.hypot(xs[None, :], ys[:, None])
+            disc = Image.fromarray((np.clip(reach - distance, 0, 1) * 255).astype(np.uint8))
+            frame.paste(base.crop((*corner, corner[0] + size, corner[1] + size)), corner, disc)
         frame.paste(face, (left, top), face)
         box = (int(offsets[t, 1]), int(offsets[t, 0]),
                int(offsets[t, 1]) + SCENE_WIDTH, int(offsets[t, 0]) + SCENE_HEIGHT)

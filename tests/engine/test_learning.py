@@ -1,6 +1,6 @@
 """Every model family learns the synthetic FERV39k dataset: ≥ 90% test WAR in a CI-sized CPU run.
 
-One synthetic dataset (300 clips, 48² face crops, seed 0: 216 training, 24 validation and 60 test
+One synthetic dataset (300 clips, 48² face crops, seed 0: 192 training, 48 validation and 60 test
 clips) is written once; each family's small config from ``configs/synthetic/`` is trained on it
 from scratch with its fixed seed and tested on the held-out clips (new identities, scenes and
 lighting), exactly as ``dfer train`` would run it.
@@ -17,7 +17,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "synthetic"
 FAMILIES = {
     "ferv39k_2d": "resnet18",
     "ferv39k_2d_lstm": "resnet18_lstm",
-    "ferv39k_3d": "i3d",
+    "ferv39k_3d": "resnet3d_18",
     "ferv39k_two_stream": "two_resnet18_lstm",
     "ferv39k_ceflnet": "ceflnet",
 }
@@ -38,9 +38,9 @@ def test_every_family_has_a_config():
     assert sorted(path.stem for path in CONFIGS.glob("*.yaml")) == sorted(FAMILIES)
 
 
-#: Families asserted in CI. CEFLNet learns too (measured 96.7% test WAR) but takes ~4 min on
-#: 2 cores; the 3D and two-stream configs are still being tuned.
-LEARNING = ("ferv39k_2d", "ferv39k_2d_lstm")
+#: Measured on this 2-core machine with the configs' seed 0: test WAR 98.3% (2D, 47 s), 100% (2D-LSTM,
+#: 52 s), 95.0% (3D, 120 s), 100% (two-stream, 98 s), 98.3% (CEFLNet, 89 s).
+LEARNING = tuple(FAMILIES)
 
 
 @pytest.mark.parametrize("name", LEARNING)

@@ -38,3 +38,63 @@ def synthetic(tmp_path_factory):
         return cache[key]
 
     return make
+
+
+def make_video(path: Path, frames=None, size=(48, 64), codec="mpeg4", fps=10, rotation=0, pts=None,
+               time_base=None) -> Path:
+    """Encode RGB ``frames`` (default: 12 random ones) with PyAV; ``pts`` in ``time_base`` units
+    gives each frame its own timestamp (variable frame rate)."""
+    from fractions import Fraction
+
+    import av
+
+    if frames is None:
+        rng = np.random.default_rng(0)
+        frames = [rng.integers(0, 255, (*size, 3), dtype=np.uint8) for _ in range(12)]
+    height, width = frames[0].shape[:2] if len(frames) else size
+    pix_fmt = {"mpeg4": "yuv420p", "png": "rgb24", "mjpeg": "yuvj444p"}[codec]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        if time_base is not None:
+            stream.time_base = stream.codec_context.time_base = Fraction(time_base)
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for index, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            if pts is not None:
+                frame.pts, frame.time_base = pts[index], Fraction(time_base)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+def write_bad_videos(folder: Path) -> dict[str, Path]:
+    """One file of each kind of bad input ``dfer preprocess`` must report, by kind."""
+    import av
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bad = {"empty": folder / "empty.mp4", "text": folder / "notes.mp4", "zero_frames": folder / "zero.avi",
+           "audio_only": folder / "audio.mp4", "truncated": folder / "truncated.mkv",
+           "too_large": folder / "huge.mp4"}
+    bad["empty"].write_bytes(b"")
+    bad["text"].write_text("this is not a video\n" * 20)
+    with av.open(str(bad["zero_frames"]), "w") as container:  # a video stream with no frames
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height = 32, 32
+        container.start_encoding()
+    with av.open(str(bad["audio_only"]), "w") as container:
+        stream = container.add_stream("aac", rate=16000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate = 16000
+        for packet in [*stream.encode(frame), *stream.encode()]:
+            container.mux(packet)
+    whole = make_video(folder / "whole.mkv.tmp.mkv", [np.random.default_rng(i).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+                                                      for i in range(40)])
+    data = whole.read_bytes()
+    bad["truncated"].write_bytes(data[: len(data) // 2])
+    whole.unlink()
+    make_video(bad["too_large"], [np.zeros((4096, 4352, 3), np.uint8)])
+    return bad

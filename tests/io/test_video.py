@@ -1,0 +1,61 @@
+"""Streaming decoding: timestamps, rotation, odd sizes, and a clear error for each bad file."""
+
+import numpy as np
+import pytest
+
+from dfer.io.video import VideoError, iter_frames, probe
+
+from tests.conftest import SHARED, make_video, write_bad_videos
+
+
+def test_frames_come_in_order_with_their_times():
+    frames = list(iter_frames(SHARED / "videos" / "single_face.mp4"))
+    assert [f.index for f in frames] == list(range(72))
+    assert frames[0].image.shape == (360, 640, 3) and frames[0].image.dtype == np.uint8
+    assert np.allclose([f.time for f in frames], np.arange(72) / 30, atol=1e-3)
+
+
+def test_variable_frame_rate_keeps_each_frame_time(tmp_path):
+    pts = [0, 100, 150, 400, 410]  # milliseconds, irregular
+    path = make_video(tmp_path / "vfr.mkv", [np.full((32, 32, 3), 40 * i, np.uint8) for i in range(5)],
+                      codec="mjpeg", pts=pts, time_base="1/1000")
+    assert [round(f.time, 3) for f in iter_frames(path)] == [p / 1000 for p in pts]
+
+
+@pytest.mark.parametrize("rotation, red_at", [(90, "bottom"), (-90, "top"), (180, "right")])
+def test_rotation_metadata_makes_frames_upright(tmp_path, rotation, red_at):
+    image = np.zeros((32, 64, 3), np.uint8)
+    image[:, :32, 0] = 255  # red on the left as coded
+    path = make_video(tmp_path / "rotated.mp4", [image] * 3, rotation=rotation)
+    info = probe(path)
+    frame = next(iter_frames(path)).image
+    assert (info.width, info.height) == frame.shape[1::-1]
+    red = frame[..., 0] > 128
+    halves = {"top": red[: red.shape[0] // 2], "bottom": red[red.shape[0] // 2:],
+              "left": red[:, : red.shape[1] // 2], "right": red[:, red.shape[1] // 2:]}
+    assert halves[red_at].mean() > 0.9
+
+
+def test_odd_frame_sizes(tmp_path):
+    path = make_video(tmp_path / "odd.mov", [np.full((21, 33, 3), 9, np.uint8)] * 2, codec="png")
+    assert [f.image.shape for f in iter_frames(path)] == [(21, 33, 3)] * 2
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    return write_bad_videos(tmp_path_factory.mktemp("bad"))
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("empty", "empty file"), ("text", "not a readable video"), ("zero_frames", "has no frames"),
+    ("audio_only", "no video stream (streams: audio)"), ("too_large", "larger than the limit"),
+])
+def test_bad_files_fail_at_probe_naming_the_file(bad, kind, message):
+    with pytest.raises(VideoError) as error:
+        probe(bad[kind])
+    assert str(bad[kind]) in str(error.value) and message in str(error.value)
+
+
+def test_a_missing_file():
+    with pytest.raises(VideoError, match="no such file"):
+        probe("/nonexistent/video.mp4")

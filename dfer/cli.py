@@ -165,6 +165,26 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_preprocess(args) -> int:
+    from dfer.preprocess import options_from, preprocess
+
+    tracker = {"detect_every": args.detect_every}
+    detector_options = {"upsample": args.upsample}
+    if args.detect_width:
+        detector_options["max_width"] = args.detect_width
+    options = options_from(args.layout, args.rules, tracker, detector=args.detector,
+                           detector_options=detector_options, face_sizes=tuple(args.face_sizes),
+                           scene_sizes=tuple(args.scene_sizes))
+    summary = preprocess(args.inputs, args.out, options, workers=args.workers, backend=args.backend,
+                         progress=not args.quiet)
+    print(summary)
+    return 1 if summary.failed else 0
+
+
+def _sizes(text: str, parse) -> list:
+    return [parse(part) for part in text.split(",") if part.strip()]
+
+
 def cmd_train(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.protocols import run
@@ -271,6 +291,37 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--scene-size", type=_size, help="also pack scene frames (FERV39k), e.g. 112x168")
     pack.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     pack.set_defaults(run=cmd_pack)
+
+    prep = commands.add_parser(
+        "preprocess", help="raw videos → face tracks, aligned face crops, scene frames and a per-frame table",
+        description="Decode each video once, detect faces every --detect-every frames and track them in "
+        "between (dlib HOG + 68 landmarks, identity by face embedding), align faces to a template and "
+        "write crops, scene frames and OUT/tables/<video>.parquet. Finished videos are skipped on a "
+        "re-run; failures go to OUT/failures.csv and make the exit status 1.")
+    prep.add_argument("inputs", nargs="+", type=Path, help="video files, folders of videos, or manifests "
+                      "(CSV/Parquet: path, optional clip_id, scene, label)")
+    prep.add_argument("--out", required=True, type=Path, help="output folder")
+    prep.add_argument("--layout", choices=("frames", "dfew", "ferv39k"), default="frames",
+                      help="frames: plain folders per video and track (default); dfew / ferv39k: the "
+                      "release layouts the readers understand (main face only; ferv39k needs a manifest "
+                      "with scene and label)")
+    prep.add_argument("--rules", choices=("none", "dfew", "sdfe-lv"), default="none",
+                      help="paper rules: dfew drops frames without the face and clips with the face in "
+                      "< 50%% of frames; sdfe-lv fills lost frames' landmarks from their neighbours")
+    prep.add_argument("--workers", type=int, default=1, help="videos processed in parallel (default 1)")
+    prep.add_argument("--backend", choices=("local", "ray"), default="local",
+                      help="local process pool (default) or Ray (a connected cluster, else a local one)")
+    prep.add_argument("--detector", choices=("hog", "cnn"), default="hog", help="face detector (default hog)")
+    prep.add_argument("--detect-every", type=int, default=5, help="frames between detections (default 5; 1 = every frame)")
+    prep.add_argument("--detect-width", type=int, default=0,
+                      help="shrink frames to this width for detection (faster; default: full size)")
+    prep.add_argument("--upsample", type=int, default=0, help="detector upsampling for small faces (default 0)")
+    prep.add_argument("--face-sizes", type=lambda t: _sizes(t, int), default=[224, 112],
+                      help="face crop sizes, first is the main one (default 224,112)")
+    prep.add_argument("--scene-sizes", type=lambda t: _sizes(t, _size), default=[(336, 504), (112, 168)],
+                      help="scene frame sizes HxW (default 336x504,112x168; empty for none)")
+    prep.add_argument("--quiet", action="store_true", help="no progress bar")
+    prep.set_defaults(run=cmd_preprocess)
 
     train = commands.add_parser("train", help="train a model as a config (configs/…) describes, then test it")
     train.add_argument("config", type=Path, help="YAML config (one per paper table row under configs/)")

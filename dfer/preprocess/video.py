@@ -1,0 +1,270 @@
+"""One video → face tracks → per-frame table, aligned face crops and scene frames.
+
+:func:`process_video` is the unit of work every backend runs. It decodes the video once,
+sequentially: decoding runs a few frames ahead in a thread, scheduled face detections run ahead in
+another, faces are followed in between, lost frames are completed (and filled, SDFE-LV) a few
+frames late, and every frame's scene images and face crops are written by background threads into
+a work folder. The whole-video rules (DFEW's main face, face fraction and faceless frames) then
+decide what is moved into the layout. All outputs are staged under ``OUT/.staging/<video>/`` and
+moved into place, then the per-video table is written, and last the done marker
+``OUT/.done/<video>.json``: a video counts as done only when its marker exists, and a re-run redoes
+(after clearing) any video without one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+from PIL import Image
+
+from dfer.faces.align import alignment_matrix, warp
+from dfer.faces.track import FaceTracker, TrackerOptions
+from dfer.io.atomic import write_json, write_table
+from dfer.io.video import MAX_PIXELS, VideoError, iter_frames, probe, read_ahead
+from dfer.preprocess import rules
+from dfer.preprocess.layouts import LAYOUTS, Placement
+from dfer.preprocess.table import NO_FACE, frame_rows, landmarks_of, make_frame_table
+
+STAGING, DONE, TABLES = ".staging", ".done", "tables"
+
+
+@dataclass(frozen=True)
+class PreprocessOptions:
+    """Everything that decides a video's outputs (recorded in each video's done marker)."""
+
+    layout: str = "frames"
+    face_sizes: tuple[int, ...] = (224, 112)
+    scene_sizes: tuple[tuple[int, int], ...] = ((336, 504), (112, 168))
+    zoom: float = 0.8  # see dfer.faces.align
+    detector: str = "hog"
+    detector_options: dict = field(default_factory=dict)
+    tracker: TrackerOptions = TrackerOptions()
+    drop_faceless_frames: bool = False  # DFEW: frames without the face get no scene frame either
+    min_face_fraction: float = 0.0  # DFEW: 0.5 — write nothing for a clip whose face shows in fewer frames
+    fill_failed: bool = False  # SDFE-LV: fill a lost frame's landmarks from its neighbours
+    max_pixels: int = MAX_PIXELS
+    jpeg_quality: int = 95
+
+    def __post_init__(self):
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"unknown layout {self.layout!r}; expected one of {LAYOUTS}")
+        if not self.face_sizes:
+            raise ValueError("face_sizes needs at least one size")
+        if not 0.0 <= self.min_face_fraction <= 1.0:
+            raise ValueError(f"min_face_fraction must be in [0, 1], got {self.min_face_fraction}")
+
+
+#: Rule presets named after the papers that used them.
+RULES = {
+    "none": {},
+    "dfew": {"drop_faceless_frames": True, "min_face_fraction": 0.5},
+    "sdfe-lv": {"fill_failed": True},
+}
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """One input video: its key (unique, used in every output name) and optional labels."""
+
+    key: str
+    path: str
+    scene: str = ""
+    expression: str = ""
+
+
+class TruncatedVideo(VideoError):
+    """Fewer frames decoded than the container declares."""
+
+
+_MODELS: dict = {}
+
+
+def _tracker(options: PreprocessOptions) -> FaceTracker:
+    """A fresh tracker sharing this process's loaded models (loading them takes about a second)."""
+    from dfer.faces.detect import make_detector
+    from dfer.faces.landmarks import FaceEmbedder, LandmarkPredictor
+
+    detector_key = (options.detector, tuple(sorted(options.detector_options.items())))
+    if detector_key not in _MODELS:
+        _MODELS[detector_key] = make_detector(options.detector, **options.detector_options)
+    if "landmarks" not in _MODELS:
+        _MODELS["landmarks"], _MODELS["embedder"] = LandmarkPredictor(), FaceEmbedder()
+    return FaceTracker(options.tracker, _MODELS[detector_key], _MODELS["landmarks"], _MODELS["embedder"])
+
+
+def is_done(out: Path, key: str) -> bool:
+    """Whether a video's outputs are complete (its done marker exists)."""
+    return (Path(out) / DONE / f"{key}.json").is_file()
+
+
+class FrameWriter:
+    """Writes each frame's scene images and face crops into a work folder, in background threads.
+
+    Names follow the ``frames`` layout (``scenes_HxW/<frame>.jpg``, ``faces_S/track_T/<frame>.jpg``);
+    :func:`place_outputs` later moves them into the chosen layout. Warping, resizing and JPEG
+    encoding release the GIL, so they overlap decoding and tracking. At most ``4 × threads`` frames
+    wait, so memory stays flat.
+    """
+
+    def __init__(self, work: Path, options: PreprocessOptions, threads: int = 2):
+        self.work, self.options, self.threads = work, options, threads
+        self.scene_sizes = sorted(options.scene_sizes, key=lambda size: -size[0] * size[1])
+        for height, width in self.scene_sizes:
+            (work / f"scenes_{height}x{width}").mkdir(parents=True, exist_ok=True)
+        self._folders: set[Path] = set()
+        self._pool = ThreadPoolExecutor(threads)
+        self._in_flight: deque = deque()
+
+    def write(self, frame, rows: list[dict]) -> None:
+        """Queue the frame's scene images and the crops of its usable rows."""
+        name = f"{frame.index:06d}.jpg"
+        scenes = [(self.work / f"scenes_{h}x{w}" / name, (h, w)) for h, w in self.scene_sizes]
+        faces = []
+        for row in rows:
+            if row["track"] == NO_FACE or not (row["success"] or row["filled"]):
+                continue
+            landmarks = landmarks_of(row)
+            for size in self.options.face_sizes:
+                folder = self.work / f"faces_{size}" / f"track_{row['track']}"
+                if folder not in self._folders:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    self._folders.add(folder)
+                faces.append((folder / name, alignment_matrix(landmarks, size, self.options.zoom), size))
+        self._in_flight.append(self._pool.submit(_write_frame, frame.image, scenes, faces, self.options.jpeg_quality))
+        while len(self._in_flight) > 4 * self.threads:
+            self._in_flight.popleft().result()
+
+    def close(self) -> None:
+        """Wait for every queued write (re-raising the first failure)."""
+        try:
+            while self._in_flight:
+                self._in_flight.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _write_frame(image: np.ndarray, scenes, faces, quality: int) -> None:
+    """Resize and save one frame's scene images, and warp and save its face crops."""
+    picture = Image.fromarray(image)
+    for path, (height, width) in scenes:  # largest first; each smaller one from the previous
+        picture = picture.resize((width, height), Image.Resampling.BILINEAR)
+        picture.save(path, quality=quality)
+    for path, matrix, size in faces:
+        Image.fromarray(warp(image, matrix, (size, size))).save(path, quality=quality)
+
+
+def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: FrameWriter | None = None):
+    """Decode a video once: track faces, complete gaps (and fill, SDFE-LV), and hand every frame
+    with its final rows to ``writer``. Returns the per-frame table, the header and the number of
+    detections run."""
+    info = probe(path, options.max_pixels)
+    tracker = _tracker(options)
+    tracked = ((frame, frame_rows(key, frame.index, frame.time, faces))
+               for frame, faces in tracker.track(read_ahead(iter_frames(path, info))))
+    rows: list[dict] = []
+    for frame, final in rules.complete_gaps(tracked, options.tracker.max_gap, options.fill_failed):
+        rows.extend(final)
+        if writer is not None:
+            writer.write(frame, final)
+    _check_complete(path, info, rows[-1]["frame"] + 1 if rows else 0, rows[-1]["time"] if rows else 0.0)
+    return make_frame_table(rows), info, tracker.detections_run
+
+
+def _check_complete(path, info, decoded: int, last_time: float) -> None:
+    """Refuse a video that decodes to nothing, or to clearly less than its container declares."""
+    if decoded == 0:
+        raise VideoError(path, "no frames could be decoded")
+    if info.frames and decoded < 0.95 * info.frames - 1:
+        raise TruncatedVideo(path, f"truncated: decoded {decoded} of the {info.frames} frames the container declares")
+    period = 1.0 / info.fps if info.fps > 0 else 0.0
+    if info.duration and last_time + 2 * period < 0.9 * info.duration:
+        raise TruncatedVideo(path, f"truncated: decoded frames end at {last_time:.2f} s of the "
+                                   f"{info.duration:.2f} s the container declares")
+
+
+def _owned(folder: PurePosixPath, key: str) -> PurePosixPath:
+    """The top folder a video owns: the path up to the component named after the video."""
+    parts = folder.parts
+    return PurePosixPath(*parts[:parts.index(key) + 1])
+
+
+def place_outputs(work: Path, table, options: PreprocessOptions, placement: Placement, staging: Path
+                  ) -> set[PurePosixPath]:
+    """Move the written frames from ``work`` into the layout under ``staging`` after the whole-video
+    rules: release layouts keep the main face only and number frames 1, 2, …; ``drop_faceless_frames``
+    keeps only frames with a face crop. Returns the folders the video owns (relative paths)."""
+    crops = table[rules.usable(table)]
+    if placement.main_face_only:
+        crops = crops[crops.track == rules.main_track(table)]
+    frames = sorted(crops.frame.unique()) if options.drop_faceless_frames else sorted(table.frame.unique())
+    numbers = {frame: number for number, frame in enumerate(frames, start=1)}
+    moves = []
+    for i, size in enumerate(options.face_sizes):
+        for track, rows in crops.groupby("track"):
+            folder = placement.face_folder(size, i == 0, int(track))
+            moves += [(work / f"faces_{size}" / f"track_{track}" / f"{frame:06d}.jpg", folder, frame)
+                      for frame in rows.frame]
+    for i, (height, width) in enumerate(options.scene_sizes):
+        folder = placement.scene_folder((height, width), i == 0)
+        if folder is not None:
+            moves += [(work / f"scenes_{height}x{width}" / f"{frame:06d}.jpg", folder, frame) for frame in frames]
+    owned = set()
+    for folder in {folder for _, folder, _ in moves}:
+        (staging / folder).mkdir(parents=True, exist_ok=True)
+        owned.add(_owned(folder, placement.video))
+    for source, folder, frame in moves:
+        os.replace(source, staging / folder / placement.file_name(frame, numbers[frame]))
+    return owned
+
+
+def process_video(job: VideoJob, out: str | Path, options: PreprocessOptions) -> dict:
+    """Preprocess one video into ``out``; returns its summary (also written as its done marker).
+
+    Raises :class:`VideoError` for a file that is not a usable video; nothing of it is left behind.
+    """
+    out = Path(out)
+    started = time.perf_counter()
+    staging = out / STAGING / job.key
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        writer = FrameWriter(staging / ".work", options)
+        try:
+            table, info, detections = track_video(job.path, job.key, options, writer)
+        finally:
+            writer.close()
+        main = rules.main_track(table)
+        fraction = rules.face_fraction(table, None if main == NO_FACE else main)
+        kept = fraction >= options.min_face_fraction and not (main == NO_FACE and options.min_face_fraction > 0)
+        placement = Placement(options.layout, job.key, job.scene, job.expression)
+        owned = place_outputs(staging / ".work", table, options, placement, staging) if kept else set()
+        for folder in sorted(owned):  # replace whatever an interrupted earlier run left
+            target = out / folder
+            if target.exists():
+                shutil.rmtree(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / folder, target)
+        write_table(out / TABLES / f"{job.key}.parquet", table)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    frames = int(table.frame.nunique())
+    summary = {
+        **asdict(job), "status": "done", "frames": frames, "width": info.width, "height": info.height,
+        "fps": info.fps, "duration": info.duration, "rotation": info.rotation,
+        "face_frames": int(table[rules.usable(table)].frame.nunique()), "main_track": main,
+        "main_face_fraction": round(fraction, 4), "kept": bool(kept),
+        "dropped_because": "" if kept else f"face in {fraction:.0%} of frames < min_face_fraction "
+                                           f"{options.min_face_fraction:.0%}",
+        **rules.frame_counts(table), "detections_run": detections,
+        "outputs": ";".join(sorted(str(folder) for folder in owned)), "seconds": round(seconds, 3),
+        "frames_per_second": round(frames / seconds, 2) if seconds else None,
+    }
+    write_json(out / DONE / f"{job.key}.json", summary)
+    return summary

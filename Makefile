@@ -27,6 +27,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/packed_store.py
 	$(BIN)/python bench/train_step.py
+	$(BIN)/python bench/preprocess.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

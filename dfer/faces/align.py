@@ -10,8 +10,8 @@ heavy dependency for this one function.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from dfer.faces.landmarks import LEFT_EYE, MOUTH_CORNERS, NOSE_TIP, RIGHT_EYE
 
@@ -57,17 +57,11 @@ def alignment_matrix(landmarks: np.ndarray, size: int, zoom: float = ZOOM) -> np
 
 
 def warp(image: np.ndarray, matrix: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """The ``size`` = (height, width) crop of ``image`` under the 2 × 3 image→crop ``matrix`` (bilinear)."""
-    inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+    """The ``size`` = (height, width) crop of ``image`` under the 2 × 3 image→crop ``matrix``
+    (bilinear, black outside the image). Pixel indices map to pixel indices (OpenCV's convention)."""
     height, width = size
-    # Pillow works in continuous coordinates (pixel i spans [i, i + 1)); landmarks are pixel
-    # indices. Conjugate by the half-pixel shift so that pixel centres follow the transform.
-    to_index, to_continuous = np.eye(3), np.eye(3)
-    to_index[:2, 2], to_continuous[:2, 2] = -0.5, 0.5
-    inverse = (to_continuous @ np.vstack([inverse, [0, 0, 1]]) @ to_index)[:2]
-    crop = Image.fromarray(image).transform((width, height), Image.Transform.AFFINE, tuple(inverse.ravel()),
-                                            Image.Resampling.BILINEAR)
-    return np.asarray(crop)
+    return cv2.warpAffine(image, np.asarray(matrix, np.float64), (width, height), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 def align_face(image: np.ndarray, landmarks: np.ndarray, size: int = 224, zoom: float = ZOOM) -> np.ndarray:

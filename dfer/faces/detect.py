@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from dfer.faces.assets import model_path
 
@@ -43,8 +43,7 @@ def _downscaled(image: np.ndarray, max_width: int | None) -> tuple[np.ndarray, f
     if not max_width or width <= max_width:
         return image, 1.0
     factor = width / max_width
-    small = Image.fromarray(image).resize((max_width, round(height / factor)), Image.Resampling.BILINEAR)
-    return np.asarray(small), factor
+    return cv2.resize(image, (max_width, round(height / factor)), interpolation=cv2.INTER_AREA), factor
 
 
 class HogDetector:

@@ -3,13 +3,14 @@
 Per frame, :meth:`FaceTracker.update` returns one :class:`Observation` per face present. Between
 detections each track's 68 landmarks are re-fitted inside the box carried over from the previous
 frame, and the box follows the similarity that moved the landmarks. A detection runs anyway on a
-shot cut (a jump in a tiny grey thumbnail) and when a track's box jumps implausibly (drift). At a
+shot cut (a jump in a grid of sampled grey pixels) and when a track's box jumps implausibly
+(drift). Scheduled detections run on a half-size frame while the faces found are large enough to
+survive the halving (4× cheaper with HOG), with a full-size one every ``full_every``-th. At a
 detection, faces are matched to tracks by box overlap; a face that matches no track gets an
 identity embedding and joins the track of the same person if one exists (one track per person),
 else opens a new track. Identity is re-checked by embedding at cuts, when a lost track is matched
 again, and every ``identity_every`` detections; a matched face whose embedding is too far from its
-track's is a different person.
-A track that goes unseen for more than ``max_gap`` frames ends; if it is seen again sooner, the
+track's is a different person. A track that goes unseen for more than ``max_gap`` frames ends; if it is seen again sooner, the
 frames in between are reported as failures of that track (see :func:`dfer.preprocess.rules`).
 """
 
@@ -21,10 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+import cv2
 import numpy as np
 
 from dfer.faces.align import five_points, similarity_transform
-from dfer.faces.detect import Detector, make_detector
+from dfer.faces.detect import Detection, Detector, make_detector
 from dfer.faces.landmarks import FaceEmbedder, LandmarkPredictor
 
 
@@ -40,6 +42,9 @@ class TrackerOptions:
     same_person: float = FaceEmbedder.SAME_PERSON  # embedding distance under which faces are one person
     max_step: float = 0.35  # largest plausible per-frame move of a tracked box, in box sizes
     max_zoom: float = 1.25  # largest plausible per-frame scale change of a tracked box
+    coarse_detection: bool = True  # scheduled detections on a half-size frame while faces are large
+    min_face: float = 80.0  # smallest face (px) the detector finds on a full-size frame (dlib HOG: 80)
+    full_every: int = 4  # with coarse detection, every this-many-th scheduled detection is full size
 
     def __post_init__(self):
         if self.detect_every < 1:
@@ -106,6 +111,8 @@ class FaceTracker:
         self.detections_run = 0
         self._thumbnail: np.ndarray | None = None
         self._prefetched: list | None = None  # detections computed ahead for the current frame
+        self._scheduled_runs = 0
+        self._last_scheduled: list[Detection] = []
         self._detector_lock = threading.Lock()  # one detector object is never run by two threads at once
 
     def track(self, frames: Iterable, lookahead: int | None = None) -> Iterator[tuple[object, list[Observation]]]:
@@ -120,7 +127,7 @@ class FaceTracker:
         with ThreadPoolExecutor(1) as pool:
             for frame in frames:
                 scheduled = (self.frame_index + 1 + len(pending)) % self.options.detect_every == 0
-                pending.append((frame, pool.submit(self._run_detector, frame.image) if scheduled else None))
+                pending.append((frame, pool.submit(self._scheduled_detection, frame.image) if scheduled else None))
                 if len(pending) > lookahead:
                     yield self._next(pending)
             while pending:
@@ -134,9 +141,29 @@ class FaceTracker:
         finally:
             self._prefetched = None
 
-    def _run_detector(self, image: np.ndarray) -> list:
+    def _run_detector(self, image: np.ndarray, factor: int = 1) -> list[Detection]:
+        """Detections in full-frame pixels, found on the frame shrunk by ``factor``."""
+        if factor > 1:
+            height, width = image.shape[:2]
+            image = cv2.resize(image, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
         with self._detector_lock:
-            return self.detector(image)
+            found = self.detector(image)
+        if factor == 1:
+            return found
+        return [Detection(tuple(v * factor for v in d.box), d.score) for d in found]
+
+    def _scheduled_detection(self, image: np.ndarray) -> list[Detection]:
+        """A scheduled detection: on a half-size frame when the previous scheduled one found only
+        faces twice the detector's smallest (so none can be lost by halving), except every
+        ``full_every``-th. It depends only on earlier scheduled detections, so running it ahead
+        (:meth:`track`) gives the same results as running it in order (:meth:`update`)."""
+        options = self.options
+        coarse = (options.coarse_detection and self._scheduled_runs % options.full_every != 0
+                  and bool(self._last_scheduled)
+                  and min(d.size for d in self._last_scheduled) >= 2 * options.min_face)
+        self._scheduled_runs += 1
+        self._last_scheduled = self._run_detector(image, 2 if coarse else 1)
+        return self._last_scheduled
 
     # -- per frame -------------------------------------------------------------------------------
     def update(self, image: np.ndarray) -> list[Observation]:
@@ -184,7 +211,12 @@ class FaceTracker:
     def _detect(self, image: np.ndarray, cut: bool) -> dict[int, Observation]:
         """Detect faces, continue tracks they overlap, and give the rest tracks by identity."""
         self.detections_run += 1
-        found = self._prefetched if self._prefetched is not None else self._run_detector(image)
+        if self._prefetched is not None:
+            found = self._prefetched
+        elif self.frame_index % self.options.detect_every == 0:
+            found = self._scheduled_detection(image)
+        else:
+            found = self._run_detector(image)
         detections = sorted(found, key=lambda d: -d.score)
         candidates = [t for t in self.tracks if t.active]
         observations: dict[int, Observation] = {}

@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+import cv2
 import numpy as np
-from PIL import Image
 
 from dfer.faces.align import alignment_matrix, warp
 from dfer.faces.track import FaceTracker, TrackerOptions
@@ -116,6 +116,7 @@ class FrameWriter:
     def __init__(self, work: Path, options: PreprocessOptions, threads: int = 2):
         self.work, self.options, self.threads = work, options, threads
         self.scene_sizes = sorted(options.scene_sizes, key=lambda size: -size[0] * size[1])
+        self.face_sizes = sorted(options.face_sizes, reverse=True)
         for height, width in self.scene_sizes:
             (work / f"scenes_{height}x{width}").mkdir(parents=True, exist_ok=True)
         self._folders: set[Path] = set()
@@ -130,13 +131,14 @@ class FrameWriter:
         for row in rows:
             if row["track"] == NO_FACE or not (row["success"] or row["filled"]):
                 continue
-            landmarks = landmarks_of(row)
-            for size in self.options.face_sizes:
+            outputs = []
+            for size in self.face_sizes:
                 folder = self.work / f"faces_{size}" / f"track_{row['track']}"
                 if folder not in self._folders:
                     folder.mkdir(parents=True, exist_ok=True)
                     self._folders.add(folder)
-                faces.append((folder / name, alignment_matrix(landmarks, size, self.options.zoom), size))
+                outputs.append((folder / name, size))
+            faces.append((outputs, alignment_matrix(landmarks_of(row), self.face_sizes[0], self.options.zoom)))
         self._in_flight.append(self._pool.submit(_write_frame, frame.image, scenes, faces, self.options.jpeg_quality))
         while len(self._in_flight) > 4 * self.threads:
             self._in_flight.popleft().result()
@@ -151,13 +153,27 @@ class FrameWriter:
 
 
 def _write_frame(image: np.ndarray, scenes, faces, quality: int) -> None:
-    """Resize and save one frame's scene images, and warp and save its face crops."""
-    picture = Image.fromarray(image)
-    for path, (height, width) in scenes:  # largest first; each smaller one from the previous
-        picture = picture.resize((width, height), Image.Resampling.BILINEAR)
-        picture.save(path, quality=quality)
-    for path, matrix, size in faces:
-        Image.fromarray(warp(image, matrix, (size, size))).save(path, quality=quality)
+    """Save one frame's scene images (largest first, each smaller one resized from the previous) and
+    its face crops (the largest size warped, smaller sizes resized from it: the template scales
+    with the crop, so the geometry is the same). OpenCV: several times faster than Pillow here."""
+    frame = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    parameters = [cv2.IMWRITE_JPEG_QUALITY, quality]
+    picture = frame
+    for path, (height, width) in scenes:
+        shrink = picture.shape[0] > 2 * height  # area averaging against aliasing on big reductions
+        picture = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        _imwrite(path, picture, parameters)
+    for paths_and_sizes, matrix in faces:
+        crop = None
+        for path, size in paths_and_sizes:
+            crop = warp(frame, matrix, (size, size)) if crop is None else cv2.resize(
+                crop, (size, size), interpolation=cv2.INTER_AREA)
+            _imwrite(path, crop, parameters)
+
+
+def _imwrite(path: Path, image: np.ndarray, parameters) -> None:
+    if not cv2.imwrite(str(path), image, parameters):
+        raise OSError(f"{path}: could not write the image")
 
 
 def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: FrameWriter | None = None):

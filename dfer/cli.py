@@ -172,9 +172,12 @@ def cmd_preprocess(args) -> int:
     detector_options = {"upsample": args.upsample}
     if args.detect_width:
         detector_options["max_width"] = args.detect_width
+    rules = {name: value for name, value in (("drop_faceless_frames", args.drop_faceless_frames),
+                                             ("min_face_fraction", args.min_face_fraction),
+                                             ("fill_failed", args.fill_failed)) if value is not None}
     options = options_from(args.layout, args.rules, tracker, detector=args.detector,
                            detector_options=detector_options, face_sizes=tuple(args.face_sizes),
-                           scene_sizes=tuple(args.scene_sizes))
+                           scene_sizes=tuple(args.scene_sizes), **rules)
     summary = preprocess(args.inputs, args.out, options, workers=args.workers, backend=args.backend,
                          progress=not args.quiet)
     print(summary)
@@ -308,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     prep.add_argument("--rules", choices=("none", "dfew", "sdfe-lv"), default="none",
                       help="paper rules: dfew drops frames without the face and clips with the face in "
                       "< 50%% of frames; sdfe-lv fills lost frames' landmarks from their neighbours")
+    prep.add_argument("--drop-faceless-frames", action="store_true", default=None,
+                      help="rule (DFEW): frames without the face get no scene frame and no number")
+    prep.add_argument("--min-face-fraction", type=float, help="rule (DFEW: 0.5): write nothing for a "
+                      "video whose main face shows in fewer frames than this share")
+    prep.add_argument("--fill-failed", action="store_true", default=None,
+                      help="rule (SDFE-LV): a lost frame's landmarks are the mean of its neighbours'")
     prep.add_argument("--workers", type=int, default=1, help="videos processed in parallel (default 1)")
     prep.add_argument("--backend", choices=("local", "ray"), default="local",
                       help="local process pool (default) or Ray (a connected cluster, else a local one)")

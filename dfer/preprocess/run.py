@@ -16,6 +16,7 @@ with the reason, and the run goes on. At the end the output folder holds:
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -114,20 +115,25 @@ def find_jobs(inputs, layout: str = "frames") -> list[VideoJob]:
     return jobs
 
 
-def _attempt(job: VideoJob, out: str, options: PreprocessOptions) -> dict:
+def _attempt(job: VideoJob, out: str, options: PreprocessOptions, on_frame=None) -> dict:
     """Run one video; a failure becomes a record instead of ending the run."""
     try:
-        return process_video(job, out, options)
+        return process_video(job, out, options, on_frame)
     except Exception as error:  # noqa: BLE001 - any one video's failure must not stop the others
         reason = getattr(error, "reason", None) or str(error)
         return {"status": "failed", "key": job.key, "path": job.path, "error": type(error).__name__,
                 "reason": reason}
 
 
-def _local(jobs, out, options, workers):
-    if workers <= 1:
+def _local(jobs, out, options, workers, progress=False):
+    if workers <= 1:  # in this process, with a frame progress bar per video
         for job in jobs:
-            yield _attempt(job, out, options)
+            with tqdm(desc=Path(job.path).name[:30], unit="frame", leave=False,
+                      disable=not (progress and sys.stderr.isatty())) as bar:
+                def on_frame(done, total, bar=bar):
+                    bar.total = max(total, done) if total else None
+                    bar.update(done - bar.n)
+                yield _attempt(job, out, options, on_frame)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -137,7 +143,7 @@ def _local(jobs, out, options, workers):
             yield future.result()
 
 
-def _ray(jobs, out, options, workers):
+def _ray(jobs, out, options, workers, progress=False):
     """The same per-video function as Ray tasks (one CPU each); uses a running cluster if one is
     connected (``ray.init(address=...)`` or ``RAY_ADDRESS``), else starts a local one."""
     try:
@@ -183,7 +189,7 @@ def preprocess(inputs, out, options: PreprocessOptions = PreprocessOptions(), wo
     _check_options(out, options)
     todo = [job for job in jobs if not is_done(out, job.key)]
     started = time.perf_counter()
-    results = (_local if backend == "local" else _ray)(todo, str(out), options, workers)
+    results = (_local if backend == "local" else _ray)(todo, str(out), options, workers, progress)
     failures, frames = [], 0
     with tqdm(total=len(todo), desc="preprocess", unit="video", disable=not progress) as bar:
         for result in results:

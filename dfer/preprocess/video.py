@@ -20,6 +20,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
 import cv2
 import numpy as np
@@ -176,10 +177,12 @@ def _imwrite(path: Path, image: np.ndarray, parameters) -> None:
         raise OSError(f"{path}: could not write the image")
 
 
-def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: FrameWriter | None = None):
+def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: FrameWriter | None = None,
+                on_frame: Callable[[int, int], None] | None = None):
     """Decode a video once: track faces, complete gaps (and fill, SDFE-LV), and hand every frame
-    with its final rows to ``writer``. Returns the per-frame table, the header and the number of
-    detections run."""
+    with its final rows to ``writer``; ``on_frame(done, total)`` reports progress (total: the
+    container's frame count, 0 if unknown). Returns the per-frame table, the header and the number
+    of detections run."""
     info = probe(path, options.max_pixels)
     tracker = _tracker(options)
     tracked = ((frame, frame_rows(key, frame.index, frame.time, faces))
@@ -189,6 +192,8 @@ def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: 
         rows.extend(final)
         if writer is not None:
             writer.write(frame, final)
+        if on_frame is not None:
+            on_frame(frame.index + 1, info.frames)
     _check_complete(path, info, rows[-1]["frame"] + 1 if rows else 0, rows[-1]["time"] if rows else 0.0)
     return make_frame_table(rows), info, tracker.detections_run
 
@@ -240,8 +245,10 @@ def place_outputs(work: Path, table, options: PreprocessOptions, placement: Plac
     return owned
 
 
-def process_video(job: VideoJob, out: str | Path, options: PreprocessOptions) -> dict:
+def process_video(job: VideoJob, out: str | Path, options: PreprocessOptions,
+                  on_frame: Callable[[int, int], None] | None = None) -> dict:
     """Preprocess one video into ``out``; returns its summary (also written as its done marker).
+    ``on_frame(done, total)`` is called after each frame (see :func:`track_video`).
 
     Raises :class:`VideoError` for a file that is not a usable video; nothing of it is left behind.
     """
@@ -252,7 +259,7 @@ def process_video(job: VideoJob, out: str | Path, options: PreprocessOptions) ->
     try:
         writer = FrameWriter(staging / ".work", options)
         try:
-            table, info, detections = track_video(job.path, job.key, options, writer)
+            table, info, detections = track_video(job.path, job.key, options, writer, on_frame)
         finally:
             writer.close()
         main = rules.main_track(table)

@@ -1,0 +1,57 @@
+"""The PyTorch mini-Xception port against the original Keras model's stored outputs."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from dfer import labels
+from dfer.models.mini_xception import MiniXception, _MaxPoolSame, load_keras_weights, preprocess_faces
+
+from tests.conftest import SHARED
+
+WEIGHTS = SHARED / "models" / "emotion_model.hdf5"
+REFERENCE = np.load(Path(__file__).parent / "data" / "keras_reference.npz")  # tools/keras_reference.py
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_keras_weights(MiniXception(), WEIGHTS)
+
+
+def test_matches_keras_on_real_faces_and_noise(model):
+    with torch.no_grad():
+        ours = torch.softmax(model(preprocess_faces(REFERENCE["faces"])), dim=1).numpy()
+    keras = REFERENCE["probabilities"]
+    assert np.abs(ours - keras).max() < 1e-5
+    assert (ours.argmax(1) == keras.argmax(1)).all()
+
+
+def test_size_and_parameters(model):
+    assert sum(p.numel() for p in model.parameters()) == 56951
+    buffers = sum(b.numel() for name, b in model.named_buffers() if "running" in name)
+    assert sum(p.numel() for p in model.parameters()) + buffers == 58423  # Keras' count
+
+
+def test_max_pool_same_pads_like_tensorflow():
+    # TF 'same', stride 2, size 3 on 4 columns: windows [0,1,2], [2,3,pad] → the last value alone
+    x = torch.tensor([[[[1.0, 2.0, 3.0, 9.0]]]]).expand(1, 1, 4, 4).clone()
+    assert _MaxPoolSame()(x)[0, 0, 0].tolist() == [3.0, 9.0]
+
+
+def test_not_a_model_file_is_refused(tmp_path):
+    bad = tmp_path / "model.hdf5"
+    bad.write_text("not hdf5")
+    with pytest.raises(ValueError, match="not a readable Keras HDF5"):
+        load_keras_weights(MiniXception(), bad)
+
+
+def test_default_classifier_returns_canonical_order():
+    from dfer.predict.classify import DefaultClassifier
+
+    classifier = DefaultClassifier(WEIGHTS)
+    probabilities = classifier(REFERENCE["faces"])
+    keras = REFERENCE["probabilities"]
+    for canonical, name in enumerate(labels.EXPRESSIONS):
+        assert np.allclose(probabilities[:, canonical], keras[:, labels.FER2013_ORDER.index(name)], atol=1e-5)

@@ -35,6 +35,26 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
 
 
 def test_every_command_has_help():
-    for command in (["synth"], ["data", "stats"], ["data", "check"], ["data", "tim"], ["data", "pack"], ["demo"]):
+    for command in (["synth"], ["data", "stats"], ["data", "check"], ["data", "tim"], ["data", "pack"], ["demo"],
+                    ["preprocess"], ["predict"], ["assets", "fetch"], ["assets", "list"], ["train"], ["evaluate"],
+                    ["models", "list"]):
         result = run(*command, "--help")
         assert result.returncode == 0 and "usage: dfer" in result.stdout
+
+
+def test_demo_runs_predict_on_the_sample_video(tmp_path, monkeypatch):
+    """The main job, with the assets provided by hand (as a user without network would)."""
+    import shutil
+
+    from tests.conftest import SHARED
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(SHARED / "models" / "emotion_model.hdf5", home)
+    shutil.copy(SHARED / "videos" / "WolfgangLanger_Pexels.mp4", home)
+    monkeypatch.setenv("DFER_HOME", str(home))
+    result = run("demo", "--out", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    assert "emotion_model: cached" in result.stdout and "report:" in result.stdout
+    assert "track 0: sad" in result.stdout or "track 0: fear" in result.stdout
+    assert (tmp_path / "demo" / "predict" / "report.html").is_file()

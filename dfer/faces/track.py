@@ -97,6 +97,10 @@ def _move_box(box, matrix: np.ndarray) -> tuple[tuple[float, float, float, float
     return (moved[0] - half_w, moved[1] - half_h, moved[0] + half_w, moved[1] + half_h), scale, step
 
 
+#: Face models loaded by :meth:`FaceTracker.shared`, by role (and detector options).
+_SHARED: dict = {}
+
+
 class FaceTracker:
     """Streams frames in order and returns the faces in each (see the module docstring)."""
 
@@ -164,6 +168,19 @@ class FaceTracker:
         self._scheduled_runs += 1
         self._last_scheduled = self._run_detector(image, 2 if coarse else 1)
         return self._last_scheduled
+
+    @classmethod
+    def shared(cls, options: TrackerOptions = TrackerOptions(), detector: str = "hog",
+               detector_options: dict | None = None) -> "FaceTracker":
+        """A fresh tracker whose models are loaded once per process and then shared (loading the
+        landmark and embedding networks takes a second or two)."""
+        detector_options = detector_options or {}
+        key = (detector, tuple(sorted(detector_options.items())))
+        if key not in _SHARED:
+            _SHARED[key] = make_detector(detector, **detector_options)
+        if "landmarks" not in _SHARED:
+            _SHARED["landmarks"], _SHARED["embedder"] = LandmarkPredictor(), FaceEmbedder()
+        return cls(options, _SHARED[key], _SHARED["landmarks"], _SHARED["embedder"])
 
     # -- per frame -------------------------------------------------------------------------------
     def update(self, image: np.ndarray) -> list[Observation]:

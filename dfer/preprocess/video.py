@@ -84,22 +84,6 @@ class TruncatedVideo(VideoError):
     """Fewer frames decoded than the container declares."""
 
 
-_MODELS: dict = {}
-
-
-def _tracker(options: PreprocessOptions) -> FaceTracker:
-    """A fresh tracker sharing this process's loaded models (loading them takes about a second)."""
-    from dfer.faces.detect import make_detector
-    from dfer.faces.landmarks import FaceEmbedder, LandmarkPredictor
-
-    detector_key = (options.detector, tuple(sorted(options.detector_options.items())))
-    if detector_key not in _MODELS:
-        _MODELS[detector_key] = make_detector(options.detector, **options.detector_options)
-    if "landmarks" not in _MODELS:
-        _MODELS["landmarks"], _MODELS["embedder"] = LandmarkPredictor(), FaceEmbedder()
-    return FaceTracker(options.tracker, _MODELS[detector_key], _MODELS["landmarks"], _MODELS["embedder"])
-
-
 def is_done(out: Path, key: str) -> bool:
     """Whether a video's outputs are complete (its done marker exists)."""
     return (Path(out) / DONE / f"{key}.json").is_file()
@@ -184,7 +168,7 @@ def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: 
     container's frame count, 0 if unknown). Returns the per-frame table, the header and the number
     of detections run."""
     info = probe(path, options.max_pixels)
-    tracker = _tracker(options)
+    tracker = FaceTracker.shared(options.tracker, options.detector, options.detector_options)
     tracked = ((frame, frame_rows(key, frame.index, frame.time, faces))
                for frame, faces in tracker.track(read_ahead(iter_frames(path, info))))
     rows: list[dict] = []

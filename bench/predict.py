@@ -1,0 +1,109 @@
+"""``dfer predict`` speed and memory with the default model (issue 5's goals).
+
+On the sample video (640×360, 472 frames, 23.976 fps): ``dfer.predict`` (stream decoding, HOG
+detection every 5 frames ahead in a thread, landmark tracking in between, batched mini-Xception)
+next to the plain loop — decode a frame, detect faces on it, classify each face on its own —
+measured in the same run, as multiples of real time (goal ≥ 3×). Memory: peak resident memory of
+a fresh process predicting on the video and on the video repeated 4 times (goal: flat).
+
+    python bench/predict.py [--video PATH] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from dfer.assets import asset_path
+from dfer.faces.detect import make_detector
+from dfer.io.video import iter_frames, probe
+from dfer.predict import predict
+from dfer.predict.classify import DefaultClassifier
+
+CHILD = """
+import json, resource, sys
+from dfer.predict import predict
+from dfer.predict.classify import DefaultClassifier
+result = predict(sys.argv[1], DefaultClassifier(sys.argv[2]))
+print(json.dumps({"frames": len(result.frames), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def plain_loop(video: Path, classifier: DefaultClassifier) -> int:
+    """Detect and classify on every frame, one face at a time (the naive way)."""
+    detector = make_detector("hog")
+    faces = 0
+    for frame in iter_frames(video):
+        grey = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
+        for detection in detector(frame.image):
+            classifier(classifier.crop(grey, detection.box)[None])
+            faces += 1
+    return faces
+
+
+def repeated(video: Path, times: int, folder: Path) -> Path:
+    """The video ``times`` times in a row (re-encoded), to test memory against length."""
+    import av
+
+    target = folder / f"{video.stem}_x{times}.mp4"
+    info = probe(video)
+    with av.open(str(target), "w") as container:
+        stream = container.add_stream("mpeg4", rate=round(info.fps))
+        stream.width, stream.height, stream.pix_fmt = info.width, info.height, "yuv420p"
+        stream.bit_rate = 2_000_000
+        for _ in range(times):
+            for frame in iter_frames(video):
+                for packet in stream.encode(av.VideoFrame.from_ndarray(frame.image, format="rgb24")):
+                    container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--video", type=Path, default=None, help="default: the sample video (dfer assets)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    video = args.video or asset_path("sample_video")
+    weights = asset_path("emotion_model")
+    info = probe(video)
+    frames = sum(1 for _ in iter_frames(video))
+    duration = frames / info.fps
+    print(f"{video.name}: {info.width}×{info.height}, {frames} frames, {info.fps:.3f} fps, {duration:.1f} s; "
+          f"median of {args.repeats} runs\n")
+    classifier = DefaultClassifier(weights)
+    predict(video, classifier)  # warm-up: face models loaded once per process
+    timings = {}
+    for name, run in (("dfer.predict", lambda: predict(video, classifier)),
+                      ("plain per-frame loop", lambda: plain_loop(video, classifier))):
+        seconds = []
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            run()
+            seconds.append(time.perf_counter() - started)
+        timings[name] = statistics.median(seconds)
+        print(f"{name:22s} {timings[name]:6.2f} s  {frames / timings[name]:6.1f} frames/s  "
+              f"{duration / timings[name]:5.2f}× real time  (runs: {' '.join(f'{s:.2f}' for s in seconds)})")
+    print(f"speed-up over the plain loop: {timings['plain per-frame loop'] / timings['dfer.predict']:.2f}×")
+
+    with tempfile.TemporaryDirectory() as folder:
+        long_video = repeated(video, 4, Path(folder))
+        print("\npeak resident memory of a fresh process running predict:")
+        for path in (video, long_video):
+            output = subprocess.run([sys.executable, "-c", CHILD, str(path), str(weights)], capture_output=True,
+                                    text=True, check=True).stdout
+            measured = json.loads(output.strip().splitlines()[-1])
+            print(f"  {path.name:32s} {measured['frames']:5d} face-frames  {measured['peak_mib']:6.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

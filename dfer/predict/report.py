@@ -1,0 +1,155 @@
+"""Timeline plot, self-contained HTML report and files of a :class:`PredictionResult`."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from dfer import labels  # noqa: E402
+from dfer.io.atomic import atomic_path, write_json, write_table  # noqa: E402
+
+#: One colour per expression (canonical order), used in every plot and table.
+COLOURS = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701",
+           "neutral": "#9e9e9e", "sad": "#1f77b4", "surprise": "#2ca02c"}
+
+
+def timeline(result, path: str | Path | None = None):
+    """Per track: face thumbnails over time, the segments as a labelled colour band, and the stacked
+    expression probabilities. Returns the matplotlib figure."""
+    tracks = result.tracks
+    if not tracks:
+        figure, axis = plt.subplots(figsize=(10, 1.6))
+        axis.text(0.5, 0.5, f"no face found in {Path(result.video).name}", ha="center", va="center")
+        axis.axis("off")
+    else:
+        width, heights = 12.0, [0.9, 0.35, 2.0]
+        figure = plt.figure(figsize=(width, sum(heights) * len(tracks) + 0.9 * len(tracks) + 0.4))
+        grid = figure.add_gridspec(3 * len(tracks), 1, height_ratios=heights * len(tracks), hspace=0.12)
+        end = max(result.info.duration, float(result.frames.time.max()))
+        for index, track in enumerate(tracks):
+            axes = [figure.add_subplot(grid[3 * index + row]) for row in range(3)]
+            _track_panel(axes, result, track, end, thumbnail_seconds=end * heights[0] / (width * 0.8))
+        axes[-1].set_xlabel("time (s)")
+        handles = [plt.Rectangle((0, 0), 1, 1, color=COLOURS[name]) for name in labels.EXPRESSIONS]
+        figure.legend(handles, labels.EXPRESSIONS, loc="lower center", ncol=7, frameon=False)
+        figure.subplots_adjust(left=0.07, right=0.98, top=0.95, bottom=0.35 / figure.get_figheight() * 2.2)
+    if path is not None:
+        with atomic_path(path) as partial:
+            figure.savefig(partial, format="png", dpi=100)
+    return figure
+
+
+def _track_panel(axes, result, track: int, end: float, thumbnail_seconds: float) -> None:
+    strip, band, probabilities = axes
+    rows = result.frames[result.frames.track == track].sort_values("time")
+    times = rows.time.to_numpy()
+    # gaps (face lost) are left blank rather than bridged
+    gap = np.flatnonzero(np.diff(times) > 3 * np.median(np.diff(times))) + 1 if len(times) > 2 else []
+    for piece in np.split(np.arange(len(rows)), gap):
+        part = rows.iloc[piece]
+        probabilities.stackplot(part.time, *[part[name] for name in labels.EXPRESSIONS],
+                                colors=[COLOURS[name] for name in labels.EXPRESSIONS], alpha=0.85, linewidth=0)
+    period = 1.0 / result.info.fps if result.info.fps else 0.04
+    for span in result.segments[result.segments.track == track].itertuples():
+        band.add_patch(plt.Rectangle((span.onset, 0), span.offset - span.onset + period, 1, color=COLOURS[span.label]))
+        if span.offset - span.onset > end / 40:
+            band.text((span.onset + span.offset + period) / 2, 0.5, span.label, ha="center", va="center",
+                      fontsize=8)
+        probabilities.axvline(span.onset, color="black", linewidth=0.6, alpha=0.6)
+    for time, image in result.thumbnails.get(track, []):
+        strip.imshow(image, extent=(time, time + thumbnail_seconds, 0, 1), aspect="auto")
+    for axis in axes:
+        axis.set_xlim(0, end)
+    for axis in (strip, band):
+        axis.set_ylim(0, 1)
+        axis.set_yticks([])
+        axis.set_xticks([])
+    probabilities.set_ylim(0, 1)
+    probabilities.set_ylabel("probability")
+    strip.set_title(f"track {track}", loc="left", fontsize=10)
+    band.set_ylabel("segments", rotation=0, ha="right", va="center", fontsize=8)
+
+
+def _png(figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    plt.close(figure)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def html_report(result, path: str | Path | None = None) -> str:
+    """A self-contained HTML page: video facts, timeline (inline PNG), summary table and one
+    section per track with its segments."""
+    summary = result.summary()
+    name = html.escape(Path(result.video).name)
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>dfer · {name}</title><style>"
+             "body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}"
+             "table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;"
+             "text-align:right}th{background:#f3f3f3}td.l{text-align:left}.sw{display:inline-block;width:.9em;"
+             "height:.9em;margin-right:.3em;vertical-align:middle}img{max-width:100%}</style></head><body>",
+             f"<h1>Facial expressions in {name}</h1>",
+             f"<p>{result.info.width}×{result.info.height}, {result.info.fps:.2f} frames/s, "
+             f"{result.info.duration:.2f} s; model: {html.escape(result.model)}; analysed in "
+             f"{result.seconds:.1f} s ({summary['x_real_time'] or '–'}× real time).</p>"]
+    if not result.tracks:
+        parts.append("<p><b>No face was found in this video.</b> Nothing to report.</p>")
+    else:
+        parts.append(f"<img alt='timeline' src='data:image/png;base64,{_png(timeline(result))}'>")
+        parts.append("<h2>Summary</h2><table><tr><th>track</th><th>from (s)</th><th>to (s)</th>"
+                     "<th>frames</th><th>main expression</th><th>segments</th></tr>")
+        for track, facts in summary["tracks"].items():
+            main = max(facts["mean_probabilities"], key=facts["mean_probabilities"].get)
+            parts.append(f"<tr><td>{track}</td><td>{facts['first']:.2f}</td><td>{facts['last']:.2f}</td>"
+                         f"<td>{facts['frames']}</td><td class='l'>{_swatch(main)}{main}</td>"
+                         f"<td>{len(facts['segments'])}</td></tr>")
+        parts.append("</table>")
+        for track, facts in summary["tracks"].items():
+            parts.append(f"<h2>Track {track}</h2><table><tr><th>expression</th><th>onset (s)</th>"
+                         "<th>offset (s)</th><th>onset frame</th><th>offset frame</th><th>peak (s)</th>"
+                         "<th>confidence</th></tr>")
+            for span in facts["segments"]:
+                parts.append(f"<tr><td class='l'>{_swatch(span['label'])}{span['label']}"
+                             f"{' (short)' if span['short'] else ''}</td><td>{span['onset']:.2f}</td>"
+                             f"<td>{span['offset']:.2f}</td><td>{span['onset_frame']}</td>"
+                             f"<td>{span['offset_frame']}</td><td>{span['peak']:.2f}</td>"
+                             f"<td>{span['confidence']:.2f}</td></tr>")
+            parts.append("</table><p>Mean probabilities: " + ", ".join(
+                f"{_swatch(k)}{k} {v:.2f}" for k, v in facts["mean_probabilities"].items()) + "</p>")
+    options = html.escape(json.dumps(summary["options"], default=str))
+    parts.append(f"<details><summary>options</summary><pre>{options}</pre></details></body></html>")
+    page = "\n".join(parts)
+    if path is not None:
+        with atomic_path(path) as partial:
+            partial.write_text(page)
+    return page
+
+
+def _swatch(name: str) -> str:
+    return f"<span class='sw' style='background:{COLOURS.get(name, '#000')}'></span>"
+
+
+def save_result(result, out: Path) -> dict[str, Path]:
+    """Write every output of one video into ``out`` (atomically, file by file)."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = {"frames": out / "frames.parquet", "frames_csv": out / "frames.csv",
+               "segments": out / "segments.csv", "timeline": out / "timeline.png",
+               "report": out / "report.html", "summary": out / "summary.json"}
+    write_table(written["frames"], result.frames)
+    write_table(written["frames_csv"], result.frames)
+    write_table(written["segments"], result.segments)
+    if result.windows is not None:
+        written["windows"] = out / "windows.csv"
+        write_table(written["windows"], result.windows)
+    plt.close(timeline(result, written["timeline"]))
+    html_report(result, written["report"])
+    write_json(written["summary"], result.summary())
+    return written

@@ -1,0 +1,8 @@
+"""Dataset construction: candidate clips, annotation quality control and label aggregation.
+
+Pure functions over tidy tables: :mod:`~dfer.build.agreement` (Fleiss' kappa, capture–recapture,
+interval IoU), :mod:`~dfer.build.votes` (DFEW's vote distributions and single labels),
+:mod:`~dfer.build.intervals` (SDFE-LV's frame-level max-voting of onset/offset intervals),
+:mod:`~dfer.build.aggregate` (weighted winner-take-all and crowd-kit's methods on one table) and
+:mod:`~dfer.build.simulate` (a crowd of simulated workers, for tests and planning).
+"""

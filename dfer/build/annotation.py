@@ -1,0 +1,225 @@
+"""FERV39k's annotation workflow on an embedded SQLite database (WAL mode).
+
+Tables: ``clips`` (clip_id, path, scene, gold — the professional label of gold items), ``workers``
+(worker_id, role: crowd | professional), ``copies`` (each group copied ``copies`` times, one crowd
+worker each), ``tasks`` (a hidden id per clip per copy, in shuffled order), ``answers`` (task,
+worker, the word chosen, its expression, time), ``decisions`` (QC per copy) and ``labels`` (the
+aggregated label per clip and method). Steps:
+
+* :func:`plan` — split clips into groups, mix ``gold_share`` gold items into each, copy each group
+  ``copies`` times under hidden ids, shuffle, assign each copy to a different crowd worker;
+* :func:`import_answers` — answers from any platform (task, worker, label, time); every row is
+  checked and the import is one transaction: any bad row rejects the whole file, naming the rows;
+* :func:`quality_control` — per copy, the correct rate on gold items → ``unacceptable`` (< 40%:
+  back to the crowd), ``improper`` (40–80%: professionals relabel), ``accept`` (≥ 80%);
+* :func:`aggregate_labels` — answers of accepted and improper copies plus professional answers
+  (weight 2) → one label per clip with :func:`dfer.build.aggregate.aggregate`.
+
+The vocabulary is a data file of (word, expression) rows — by default ``data/ferv39k_words.csv``,
+26 words in the spirit of Parrott's taxonomy (the paper's own list is not published) — plus
+``PASS``; answers may also give an expression name directly.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dfer import labels
+from dfer.build.aggregate import aggregate
+
+VOCABULARY = Path(__file__).parent / "data" / "ferv39k_words.csv"
+PASS = "PASS"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS clips(clip_id TEXT PRIMARY KEY, path TEXT NOT NULL, scene TEXT NOT NULL DEFAULT '',
+                                 gold TEXT);
+CREATE TABLE IF NOT EXISTS workers(worker_id TEXT PRIMARY KEY,
+                                   role TEXT NOT NULL CHECK (role IN ('crowd', 'professional')));
+CREATE TABLE IF NOT EXISTS copies(copy_id TEXT PRIMARY KEY, group_id INTEGER NOT NULL, copy INTEGER NOT NULL,
+                                  worker_id TEXT NOT NULL REFERENCES workers);
+CREATE TABLE IF NOT EXISTS tasks(task_id TEXT PRIMARY KEY, copy_id TEXT NOT NULL REFERENCES copies,
+                                 clip_id TEXT NOT NULL REFERENCES clips, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS answers(task_id TEXT NOT NULL REFERENCES tasks, worker_id TEXT NOT NULL REFERENCES workers,
+                                   word TEXT NOT NULL, label TEXT NOT NULL, time TEXT NOT NULL DEFAULT '',
+                                   PRIMARY KEY (task_id, worker_id));
+CREATE TABLE IF NOT EXISTS decisions(copy_id TEXT PRIMARY KEY REFERENCES copies, gold_answered INTEGER NOT NULL,
+                                     gold_correct INTEGER NOT NULL, rate REAL, decision TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS labels(clip_id TEXT NOT NULL REFERENCES clips, method TEXT NOT NULL, label TEXT NOT NULL,
+                                  confidence REAL NOT NULL, PRIMARY KEY (clip_id, method));
+"""
+
+
+class AnnotationError(ValueError):
+    """Rows that cannot be imported; ``problems`` lists them (row numbers count the header as 1)."""
+
+    def __init__(self, source: str, problems: list[str]):
+        shown = "\n  ".join(problems[:20]) + (f"\n  … and {len(problems) - 20} more" if len(problems) > 20 else "")
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n  {shown}")
+        self.problems = problems
+
+
+def vocabulary(path: str | Path = VOCABULARY) -> dict[str, str]:
+    """``{word: expression}`` from a (word, expression) CSV, plus each expression name and PASS."""
+    table = pd.read_csv(path, dtype=str)
+    words = {str(w).strip().lower(): str(e).strip().lower() for w, e in zip(table.word, table.expression)}
+    unknown = sorted(set(words.values()) - set(labels.EXPRESSIONS))
+    if unknown:
+        raise ValueError(f"{path}: expressions {unknown} are not among {labels.EXPRESSIONS}")
+    return {**{name: name for name in labels.EXPRESSIONS}, **words, PASS.lower(): PASS}
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) an annotation database in WAL mode."""
+    connection = sqlite3.connect(str(path))
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.executescript(SCHEMA)
+    return connection
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How clips become group copies (FERV39k: 5% gold, 3 copies)."""
+
+    group_size: int = 100
+    gold_share: float = 0.05
+    copies: int = 3
+    seed: int = 0
+
+
+def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, options: PlanOptions = PlanOptions()
+         ) -> pd.DataFrame:
+    """Store clips and workers, build the group copies and return the task list for the platform
+    (task, copy, worker, path — never the gold label). ``clips``: clip_id, path, optional scene and
+    gold (professional label of the gold pool); ``workers``: worker_id, role."""
+    rng = np.random.default_rng(options.seed)
+    clips = clips.fillna("").astype(str)
+    gold_pool = clips[clips.get("gold", pd.Series("", index=clips.index)) != ""]
+    items = clips.drop(gold_pool.index)
+    crowd = workers[workers.role == "crowd"].worker_id.astype(str).tolist()
+    if len(crowd) < options.copies:
+        raise ValueError(f"{options.copies} copies per group need at least {options.copies} crowd workers, got {len(crowd)}")
+    if gold_pool.empty:
+        raise ValueError("no gold items: give some clips a 'gold' label (professional annotation)")
+    gold_per_group = max(int(round(options.gold_share * options.group_size)), 1)
+    per_group = options.group_size - gold_per_group
+    order = rng.permutation(len(items))
+    tasks = []
+    with closing(connect(database)) as connection, connection:
+        connection.executemany("INSERT OR REPLACE INTO clips VALUES (?, ?, ?, ?)",
+                               [(c.clip_id, c.path, getattr(c, "scene", ""), getattr(c, "gold", "") or None)
+                                for c in clips.itertuples()])
+        connection.executemany("INSERT OR REPLACE INTO workers VALUES (?, ?)",
+                               workers[["worker_id", "role"]].astype(str).itertuples(index=False))
+        start = connection.execute("SELECT COALESCE(MAX(group_id) + 1, 0) FROM copies").fetchone()[0]
+        for number, first in enumerate(range(0, len(order), per_group)):
+            group = start + number
+            members = items.iloc[order[first:first + per_group]].clip_id.tolist()
+            members += gold_pool.clip_id.iloc[rng.choice(len(gold_pool), size=min(gold_per_group, len(gold_pool)),
+                                                         replace=False)].tolist()
+            assigned = rng.choice(len(crowd), size=options.copies, replace=False)
+            for copy in range(options.copies):
+                copy_id = secrets.token_hex(6)
+                connection.execute("INSERT INTO copies VALUES (?, ?, ?, ?)", (copy_id, group, copy, crowd[assigned[copy]]))
+                for position, clip_id in enumerate(rng.permutation(members)):
+                    task_id = secrets.token_hex(8)
+                    connection.execute("INSERT INTO tasks VALUES (?, ?, ?, ?)", (task_id, copy_id, clip_id, position))
+                    tasks.append({"task": task_id, "copy": copy_id, "worker": crowd[assigned[copy]],
+                                  "path": clips.set_index("clip_id").path[clip_id]})
+    return pd.DataFrame(tasks)
+
+
+def import_answers(database: str | Path, answers: pd.DataFrame, source: str = "answers",
+                   words: dict[str, str] | None = None) -> int:
+    """Check and store answers (task, worker, label[, time]) in one transaction; returns the count.
+
+    Refused, with row numbers: unknown tasks or workers, crowd workers answering a copy that is not
+    theirs, labels outside the vocabulary, the same (task, worker) twice in the file or already
+    stored. Professionals may answer any task (their answers are the supplementary annotation).
+    """
+    words = words or vocabulary()
+    missing = {"task", "worker", "label"} - set(answers.columns)
+    if missing:
+        raise AnnotationError(source, [f"row 1: missing column(s) {sorted(missing)}; expected task, worker, label[, time]"])
+    answers = answers.fillna("").astype(str)
+    with closing(connect(database)) as connection:
+        task_owner = dict(connection.execute(
+            "SELECT tasks.task_id, copies.worker_id FROM tasks JOIN copies USING (copy_id)").fetchall())
+        roles = dict(connection.execute("SELECT worker_id, role FROM workers").fetchall())
+        stored = set(connection.execute("SELECT task_id, worker_id FROM answers").fetchall())
+        problems, rows, seen = [], [], set()
+        for number, row in enumerate(answers.itertuples(index=False), start=2):
+            task, worker, word = row.task.strip(), row.worker.strip(), row.label.strip()
+            where = f"row {number}"
+            if task not in task_owner:
+                problems.append(f"{where}: unknown task {task!r}")
+            elif worker not in roles:
+                problems.append(f"{where}: unknown worker {worker!r}")
+            elif roles[worker] == "crowd" and task_owner[task] != worker:
+                problems.append(f"{where}: task {task!r} belongs to worker {task_owner[task]!r}, not {worker!r}")
+            if word.lower() not in words:
+                problems.append(f"{where}: label {word!r} is not in the vocabulary (26 words, the 7 expressions or PASS)")
+            if (task, worker) in seen or (task, worker) in stored:
+                problems.append(f"{where}: duplicate answer of worker {worker!r} to task {task!r}")
+            seen.add((task, worker))
+            rows.append((task, worker, word, words.get(word.lower(), ""), getattr(row, "time", "")))
+        if problems:
+            raise AnnotationError(source, problems)
+        with connection:
+            connection.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def quality_control(database: str | Path, low: float = 0.4, high: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Decide every answered copy by its correct rate on gold items; returns (per copy, per worker)."""
+    if not 0 <= low <= high <= 1:
+        raise ValueError(f"thresholds must satisfy 0 ≤ low ≤ high ≤ 1, got {low}, {high}")
+    with closing(connect(database)) as connection:
+        gold = pd.read_sql_query(
+            "SELECT copies.copy_id, copies.group_id, copies.worker_id, answers.label = clips.gold AS correct "
+            "FROM answers JOIN tasks USING (task_id) JOIN copies USING (copy_id) JOIN clips USING (clip_id) "
+            "WHERE clips.gold IS NOT NULL AND answers.worker_id = copies.worker_id", connection)
+        per_copy = gold.groupby(["copy_id", "group_id", "worker_id"]).correct.agg(["size", "sum"]).reset_index()
+        per_copy.columns = ["copy_id", "group_id", "worker_id", "gold_answered", "gold_correct"]
+        per_copy["rate"] = per_copy.gold_correct / per_copy.gold_answered
+        per_copy["decision"] = np.select([per_copy.rate < low, per_copy.rate < high], ["unacceptable", "improper"],
+                                         "accept")
+        with connection:
+            connection.execute("DELETE FROM decisions")
+            connection.executemany("INSERT INTO decisions VALUES (?, ?, ?, ?, ?)",
+                                   per_copy[["copy_id", "gold_answered", "gold_correct", "rate", "decision"]]
+                                   .itertuples(index=False))
+    per_worker = per_copy.groupby("worker_id").agg(copies=("copy_id", "size"), gold_answered=("gold_answered", "sum"),
+                                                   gold_correct=("gold_correct", "sum"))
+    per_worker["rate"] = per_worker.gold_correct / per_worker.gold_answered
+    for decision in ("accept", "improper", "unacceptable"):
+        per_worker[decision] = per_copy[per_copy.decision == decision].groupby("worker_id").size().reindex(
+            per_worker.index, fill_value=0)
+    return per_copy.sort_values(["group_id", "copy_id"], ignore_index=True), per_worker.reset_index()
+
+
+def aggregate_labels(database: str | Path, method: str = "wta", professional_weight: float = 2.0) -> pd.DataFrame:
+    """One label per clip from the answers of accepted and improper copies and from professionals
+    (weight ``professional_weight`` in ``wta``); PASS answers do not vote. Stored in ``labels``."""
+    with closing(connect(database)) as connection:
+        answers = pd.read_sql_query(
+            "SELECT tasks.clip_id AS task, answers.worker_id AS worker, answers.label, workers.role, "
+            "decisions.decision FROM answers JOIN tasks USING (task_id) JOIN workers ON workers.worker_id = answers.worker_id "
+            "LEFT JOIN decisions USING (copy_id) JOIN clips USING (clip_id) WHERE clips.gold IS NULL", connection)
+        usable = answers[(answers.label != PASS) & ((answers.role == "professional")
+                                                   | answers.decision.isin(["accept", "improper"]))]
+        if usable.empty:
+            raise ValueError("no usable answers: import answers and run quality control first")
+        weighted = usable.assign(weight=np.where(usable.role == "professional", professional_weight, 1.0))
+        result = aggregate(weighted[["task", "worker", "label", "weight"]], method)
+        with connection:
+            connection.execute("DELETE FROM labels WHERE method = ?", (method,))
+            connection.executemany("INSERT INTO labels VALUES (?, ?, ?, ?)",
+                                   [(r.task, method, r.label, float(r.confidence)) for r in result.itertuples()])
+    return result.rename(columns={"task": "clip_id"})

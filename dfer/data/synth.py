@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 from dfer import labels
 from dfer.data.tim import tim_frames_uint8
+from dfer.io.atomic import atomic_path
 
 FORMATS: tuple[str, ...] = ("dfew", "ferv39k", "manifest")
 SCENE_HEIGHT, SCENE_WIDTH = 336, 504
@@ -752,10 +753,8 @@ def _run(job: Callable[[int], int], items: range, description: str, progress: bo
 
 def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Run ``write`` on a temporary name beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.part")
-    write(temporary)
-    os.replace(temporary, path)
+    with atomic_path(path) as temporary:
+        write(temporary)
 
 
 def _write_jpeg(path: Path, image: np.ndarray) -> None:

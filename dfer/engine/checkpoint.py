@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import torch
 
 from dfer.errors import DatasetError
+from dfer.io.atomic import atomic_path
 
 
 def rng_state() -> dict:
@@ -30,11 +30,8 @@ def set_rng_state(state: dict) -> None:
 
 def save(path: Path, payload: dict) -> None:
     """``torch.save`` to a temporary file, then rename: a kill never leaves half a checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    torch.save(payload, partial)
-    os.replace(partial, path)
+    with atomic_path(path) as partial:
+        torch.save(payload, partial)
 
 
 def load(path: Path) -> dict:

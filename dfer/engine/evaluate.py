@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,22 +13,8 @@ from dfer.engine import checkpoint
 from dfer.engine.config import RunConfig
 from dfer.engine.data import make_dataset, make_loader
 from dfer.engine.trainer import build_from_config, predict
+from dfer.io.atomic import write_json
 from dfer.metrics.classification import classification_report, grouped_metrics, plot_confusion
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """JSON written atomically (temp file, then rename)."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(payload, indent=2, default=_plain))
-    os.replace(partial, path)
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def predict_split(config: RunConfig, table: pd.DataFrame, weights: Path, split: str = "test",

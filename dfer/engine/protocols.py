@@ -19,8 +19,9 @@ from dfer.data.records import carve_validation
 from dfer.engine.config import RunConfig
 from dfer.engine.data import load_clips
 from dfer.engine.distributed import Distributed
-from dfer.engine.evaluate import predict_split, write_json, write_results
+from dfer.engine.evaluate import predict_split, write_results
 from dfer.engine.trainer import Trainer
+from dfer.io.atomic import write_json
 from dfer.metrics.classification import cross_scenario_matrix, grouped_metrics, pooled_and_mean
 
 

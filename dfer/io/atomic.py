@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 
 
@@ -29,9 +30,18 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_json(path: str | Path, data) -> None:
-    """``data`` as indented JSON, atomically."""
+    """``data`` as indented JSON, atomically (numpy scalars and arrays as numbers and lists, other
+    objects such as paths as strings)."""
     with atomic_path(path) as partial:
-        partial.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        partial.write_text(json.dumps(data, indent=2, default=_plain) + "\n")
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def write_table(path: str | Path, table: pd.DataFrame) -> None:

@@ -205,9 +205,8 @@ def _sizes(text: str, parse) -> list:
 
 
 def cmd_predict(args) -> int:
-    from tqdm import tqdm
-
     from dfer.faces.track import TrackerOptions
+    from dfer.io.progress import frame_progress
     from dfer.predict import PredictOptions, predict
 
     options = PredictOptions(tracker=TrackerOptions(detect_every=args.detect_every))
@@ -218,11 +217,7 @@ def cmd_predict(args) -> int:
         model = DefaultClassifier()  # fetches the model on first use, once for all videos
     for video in args.videos:
         out = args.out if len(args.videos) == 1 else args.out / video.stem
-        with tqdm(desc=video.name[:30], unit="frame", leave=False,
-                  disable=args.quiet or not sys.stderr.isatty()) as bar:
-            def on_frame(done, total, bar=bar):
-                bar.total = max(total, done) if total else None
-                bar.update(done - bar.n)
+        with frame_progress(video.name, enabled=not args.quiet) as on_frame:
             result = predict(video, model, options, on_frame)
         written = result.save(out)
         speed = result.summary()["x_real_time"]

@@ -16,7 +16,6 @@ with the reason, and the run goes on. At the end the output folder holds:
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -29,6 +28,7 @@ from dfer.data.records import VIDEO_SUFFIXES, natural_key
 from dfer.errors import DatasetError
 from dfer.faces.track import TrackerOptions
 from dfer.io.atomic import write_json, write_table
+from dfer.io.progress import frame_progress
 from dfer.preprocess.video import DONE, PreprocessOptions, VideoJob, is_done, process_video
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".parquet")
@@ -128,11 +128,7 @@ def _attempt(job: VideoJob, out: str, options: PreprocessOptions, on_frame=None)
 def _local(jobs, out, options, workers, progress=False):
     if workers <= 1:  # in this process, with a frame progress bar per video
         for job in jobs:
-            with tqdm(desc=Path(job.path).name[:30], unit="frame", leave=False,
-                      disable=not (progress and sys.stderr.isatty())) as bar:
-                def on_frame(done, total, bar=bar):
-                    bar.total = max(total, done) if total else None
-                    bar.update(done - bar.n)
+            with frame_progress(Path(job.path).name, enabled=progress) as on_frame:
                 yield _attempt(job, out, options, on_frame)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed

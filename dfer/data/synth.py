@@ -37,7 +37,9 @@ from tqdm import tqdm
 
 from dfer import labels
 from dfer.data.tim import tim_frames_uint8
+from dfer.data.splits import stratified_folds, stratified_holdout
 from dfer.io.atomic import atomic_path
+from dfer.io.video import write_video
 
 FORMATS: tuple[str, ...] = ("dfew", "ferv39k", "manifest")
 SCENE_HEIGHT, SCENE_WIDTH = 336, 504
@@ -334,37 +336,6 @@ def scene_order(seed: int) -> tuple[str, ...]:
     return tuple(order)
 
 
-def stratified_holdout(strata: Sequence, fraction: float, rng: np.random.Generator) -> np.ndarray:
-    """Boolean mask of ``round(fraction·n)`` held-out items, ⌊fraction·n_s⌋ from each stratum s.
-
-    The remainder is drawn from the leftovers, so small strata still contribute by chance.
-    """
-    strata = np.asarray(strata)
-    held = np.zeros(len(strata), bool)
-    leftovers: list[int] = []
-    for stratum in np.unique(strata):
-        members = rng.permutation(np.flatnonzero(strata == stratum))
-        take = int(np.floor(fraction * len(members) + 1e-9))
-        held[members[:take]] = True
-        leftovers.extend(members[take:])
-    extra = round(fraction * len(strata)) - int(held.sum())
-    if extra > 0:
-        held[rng.choice(np.sort(leftovers), extra, replace=False)] = True
-    return held
-
-
-def stratified_folds(classes: Sequence[int], folds: int, rng: np.random.Generator) -> np.ndarray:
-    """Fold 1..``folds`` per item: each class shuffled and dealt round-robin, sizes within one."""
-    classes = np.asarray(classes)
-    assigned = np.zeros(len(classes), int)
-    dealt = 0
-    for label in np.unique(classes):
-        members = rng.permutation(np.flatnonzero(classes == label))
-        assigned[members] = (dealt + np.arange(len(members))) % folds + 1
-        dealt += len(members)
-    return assigned
-
-
 # ---------------------------------------------------------------------------------------------
 # Format writers
 
@@ -382,7 +353,7 @@ def _write_dfew(root: Path, clips: int, seed: int, size: int, progress: bool) ->
         runner_up = _runner_up(votes[i], expression[i]) if ambiguous[i] else None
         clip = render_clip(expression[i], clip_length(rng), rng, blend=runner_up)
         name = f"{ids[i]:05d}"
-        _write_video(root / "Clip" / "original" / f"{name}.mp4", clip.frames)
+        write_video(root / "Clip" / "original" / f"{name}.mp4", clip.frames, FPS, crf=28)
         if not no_face[i]:
             crops = crop_faces(clip.frames, clip.boxes, size)
             for k, crop in enumerate(crops, start=1):
@@ -433,7 +404,7 @@ def _write_ferv39k(root: Path, clips: int, seed: int, size: int, progress: bool)
     def write_clip(i: int) -> int:
         rng = clip_rng(seed, _RENDER, i)
         clip = render_clip(expression[i], clip_length(rng), rng, scene=scene[i])
-        _write_video(root / "0_7_LabelClips" / f"{keys[i]}.mp4", clip.frames)
+        write_video(root / "0_7_LabelClips" / f"{keys[i]}.mp4", clip.frames, FPS, crf=28)
         for k, crop in enumerate(crop_faces(clip.frames, clip.boxes, size), start=1):
             _write_jpeg(root / "2_ClipsforFaceCrop" / keys[i] / f"{k:04d}.jpg", crop)
         for k, frame in enumerate(clip.frames, start=1):
@@ -467,7 +438,7 @@ def _write_manifest(root: Path, clips: int, seed: int, size: int, progress: bool
         rng = clip_rng(seed, _RENDER, i)
         identity = random_identity(clip_rng(seed, _SUBJECT, subjects[i]))
         clip = render_clip(expression[i], clip_length(rng), rng, scene=scene[i], identity=identity)
-        _write_video(root / paths[i], clip.frames)
+        write_video(root / paths[i], clip.frames, FPS, crf=28)
         return len(clip.frames)
 
     frames = _run(write_clip, range(clips), "synth manifest", progress)
@@ -763,23 +734,3 @@ def _write_jpeg(path: Path, image: np.ndarray) -> None:
 
 def _write_text(path: Path, lines: list[str]) -> None:
     _write_atomic(path, lambda temporary: temporary.write_text("".join(f"{line}\n" for line in lines)))
-
-
-def _write_video(path: Path, frames: np.ndarray) -> None:
-    """Encode RGB frames as an H.264 (or MPEG-4 part 2) mp4 at 25 fps, yuv420p."""
-    import av
-
-    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
-
-    def encode(temporary: Path) -> None:
-        with av.open(str(temporary), mode="w", format="mp4") as container:
-            stream = container.add_stream(codec, rate=FPS)
-            stream.width, stream.height = frames.shape[2], frames.shape[1]
-            stream.pix_fmt = "yuv420p"
-            if codec == "libx264":
-                stream.options = {"preset": "ultrafast", "crf": "28", "threads": "1"}
-            for frame in frames:
-                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-            container.mux(stream.encode())
-
-    _write_atomic(path, encode)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -170,3 +170,33 @@ def read_ahead(items: Iterator, size: int = 8) -> Iterator:
     finally:
         stop.set()
         thread.join()
+
+
+def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, crf: int = 23) -> int:
+    """Encode RGB uint8 frames (all of one size) as an H.264 mp4 (MPEG-4 part 2 where PyAV lacks
+    libx264), yuv420p, at ``fps``; atomic (temp file, then rename). Returns the frames written."""
+    import av
+    from fractions import Fraction
+
+    from dfer.io.atomic import atomic_path
+
+    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+    written = 0
+    with atomic_path(path) as temporary:
+        with av.open(str(temporary), mode="w", format="mp4") as container:
+            stream = None
+            for image in frames:
+                if stream is None:
+                    stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+                    # yuv420p needs even sides: an odd last row/column is dropped
+                    stream.width, stream.height = image.shape[1] // 2 * 2, image.shape[0] // 2 * 2
+                    stream.pix_fmt = "yuv420p"
+                    if codec == "libx264":
+                        stream.options = {"preset": "ultrafast", "crf": str(crf), "threads": "1"}
+                image = np.ascontiguousarray(image[:stream.height, :stream.width])
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+                written += 1
+            if stream is None:
+                raise ValueError(f"{path}: no frames to write")
+            container.mux(stream.encode())
+    return written

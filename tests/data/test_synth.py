@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from dfer import labels
-from dfer.data import synth
+from dfer.data import splits, synth
 from dfer.data.synth import FORMATS, write_synthetic
 
 
@@ -169,10 +169,10 @@ def test_votes_single_labeled_and_ambiguous():
 def test_stratified_folds_and_holdout():
     rng = np.random.default_rng(0)
     classes = np.repeat(np.arange(7), [12, 2, 5, 20, 20, 9, 1])
-    folds = synth.stratified_folds(classes, 5, rng)
+    folds = splits.stratified_folds(classes, 5, rng)
     assert set(folds) == {1, 2, 3, 4, 5} and np.ptp(np.bincount(folds)[1:]) <= 1
     assert all(np.ptp(np.bincount(folds[classes == c], minlength=6)[1:]) <= 1 for c in (0, 3, 4))
-    held = synth.stratified_holdout(classes, 0.2, rng)
+    held = splits.stratified_holdout(classes, 0.2, rng)
     assert held.sum() == round(0.2 * len(classes)) and held[classes == 3].sum() >= 4
 
 

@@ -307,6 +307,28 @@ def cmd_annotate(args) -> int:
     return 0
 
 
+def cmd_build(args) -> int:
+    import dataclasses
+
+    import yaml
+
+    from dfer.build.pipeline import BuildOptions, build_candidates
+    from dfer.engine.config import build
+
+    tree = yaml.safe_load(args.config.read_text()) or {} if args.config else {}
+    options = build(BuildOptions, tree, "")
+    overrides = {name: getattr(args, name) for name in ("target", "oversample", "keep", "per_video_cap",
+                                                         "min_face_size", "scene_seconds", "seed")
+                 if getattr(args, name) is not None}
+    options = dataclasses.replace(options, candidates=dataclasses.replace(options.candidates, **overrides),
+                                  **({"model": args.model} if args.model else {}))
+    summary = build_candidates(args.manifest, args.out, options, workers=args.workers, progress=not args.quiet)
+    print(summary)
+    print(f"  decisions: {Path(summary.out) / 'clips.csv'}; candidates: {Path(summary.out) / 'candidates.csv'}; "
+          f"report: {Path(summary.out) / 'report.html'}")
+    return 0
+
+
 def cmd_train(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.protocols import run
@@ -507,6 +529,36 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("annotations", type=Path, help='JSON {video: {"frames": N, "annotations": {annotator: [[on, off, cat], …]}}}')
     step.add_argument("--out", required=True, type=Path)
     annotate.set_defaults(run=cmd_annotate)
+
+    build_command = commands.add_parser("build", help="dataset construction: FERV39k's four-stage candidate clips")
+    build_steps = build_command.add_subparsers(dest="build_command", required=True, metavar="STEP")
+    step = build_steps.add_parser(
+        "candidates", help="raw videos → candidate clips (scene balance, random cuts, rules, FER-model balance)",
+        description="FERV39k's four stages on a manifest of raw videos: (1) balance scenes by duration, "
+        "(2) preprocess and cut each video into random 0.5–4 s clips, (3) keep clips with one face of one "
+        "person in >= 90%% of frames, no shot cut and a large enough face, capped at oversample × target, "
+        "(4) score them with a FER model and keep keep × target with a balanced expression mix. Writes "
+        "the cut videos, face crops and scene frames of the final clips, clips.csv (every clip's "
+        "decisions), candidates.csv (input of `dfer annotate plan`) and report.html. Resumable.")
+    step.add_argument("manifest", type=Path, help="CSV/Parquet of raw videos: path, scene, [keywords], [source], [video]")
+    step.add_argument("--out", required=True, type=Path, help="output folder")
+    step.add_argument("--config", type=Path, help="YAML with keys candidates: {target, oversample, keep, "
+                      "per_video_cap, min_face_size, min_face_share, max_identity_distance, min_seconds, "
+                      "max_seconds, cut_distribution, scene_seconds, min_confidence, seed}, target_distribution: "
+                      "{expression: share}, model, preprocess: {preprocess options}")
+    step.add_argument("--target", type=int, help="clips wanted in the final dataset (default 1000)")
+    step.add_argument("--oversample", type=float, help="stage 3 keeps this × target (default 20, as the paper)")
+    step.add_argument("--keep", type=float, help="stage 4 keeps this × target (default 2, as the paper)")
+    step.add_argument("--per-video-cap", type=int, help="at most this many clips per raw video (default: no cap)")
+    step.add_argument("--min-face-size", type=float, help="smallest median face size in pixels (default 48)")
+    step.add_argument("--scene-seconds", type=float, help="raw seconds per scene after stage 1 "
+                      "(default: the smallest scene's total)")
+    step.add_argument("--seed", type=int, help="seed of every random choice (default 0)")
+    step.add_argument("--model", help="FER model of stage 4: default (mini-Xception), its .hdf5 weights, "
+                      "or a dfer checkpoint (.pt)")
+    step.add_argument("--workers", type=int, default=1, help="videos preprocessed in parallel (default 1)")
+    step.add_argument("--quiet", action="store_true", help="no progress bars")
+    build_command.set_defaults(run=cmd_build)
 
     train = commands.add_parser("train", help="train a model as a config (configs/…) describes, then test it")
     train.add_argument("config", type=Path, help="YAML config (one per paper table row under configs/)")

@@ -20,6 +20,7 @@ rows, the ``reason`` (the rule or stage that removed them).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -32,8 +33,10 @@ from dfer.preprocess.table import NO_FACE
 class CandidateOptions:
     """Parameters of the four stages (the paper's values where it gives them)."""
 
+    scene_seconds: float | None = None  # stage 1: raw seconds per scene (None: the smallest scene's total)
     min_seconds: float = 0.5
     max_seconds: float = 4.0
+    cut_distribution: Literal["uniform", "log-uniform"] = "uniform"  # of clip lengths in stage 2
     min_face_size: float = 48.0  # pixels, geometric mean of the face box's sides
     min_face_share: float = 0.9
     max_identity_distance: float = 0.6
@@ -62,14 +65,20 @@ def balance_scenes(videos: pd.DataFrame, target: float | None = None, seed: int 
 
 
 def random_cuts(frames: int, fps: float, rng: np.random.Generator, min_seconds: float = 0.5,
-                max_seconds: float = 4.0) -> list[tuple[int, int]]:
+                max_seconds: float = 4.0, distribution: str = "uniform") -> list[tuple[int, int]]:
     """Stage 2: consecutive ``(start, end)`` frame ranges (inclusive) of random length in
-    [min_seconds, max_seconds], from the first frame on; a last piece shorter than ``min_seconds``
-    is dropped."""
+    [min_seconds, max_seconds] — ``uniform`` in seconds, or ``log-uniform`` (more short clips) —
+    from the first frame on; a last piece shorter than ``min_seconds`` is dropped."""
+    if distribution not in ("uniform", "log-uniform"):
+        raise ValueError(f"unknown clip-length distribution {distribution!r}; expected uniform or log-uniform")
+    if not 0 < min_seconds <= max_seconds:
+        raise ValueError(f"clip lengths need 0 < min_seconds ≤ max_seconds, got {min_seconds}, {max_seconds}")
     cuts, start = [], 0
     shortest = max(int(round(min_seconds * fps)), 1)
     while frames - start >= shortest:
-        length = int(round(rng.uniform(min_seconds, max_seconds) * fps))
+        seconds = (rng.uniform(min_seconds, max_seconds) if distribution == "uniform"
+                   else float(np.exp(rng.uniform(np.log(min_seconds), np.log(max_seconds)))))
+        length = int(round(seconds * fps))
         length = min(max(length, shortest), frames - start)
         cuts.append((start, start + length - 1))
         start += length

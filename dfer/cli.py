@@ -273,8 +273,31 @@ def cmd_annotate(args) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         write_table(args.out / "copies.csv", per_copy)
         write_table(args.out / "workers.csv", per_worker)
+        relabel = annotation.relabel_tasks(args.db)
+        write_table(args.out / "relabel.csv", relabel)
+        estimates = annotation.error_estimates(args.db, args.low)
+        write_json(args.out / "estimates.json", estimates)
         print(per_copy.decision.value_counts().reindex(["accept", "improper", "unacceptable"], fill_value=0).to_string())
-        print(f"per copy and per worker: {args.out / 'copies.csv'}, {args.out / 'workers.csv'}")
+        print(f"bad copies (capture–recapture: gold check caught {estimates['caught_by_gold']}, agreement check "
+              f"{estimates['caught_by_agreement']}, both {estimates['caught_by_both']}): about "
+              f"{estimates['bad_copies_estimate']:.1f} in all, {estimates['bad_copies_uncaught']:.1f} caught by neither")
+        print(f"per copy and per worker: {args.out / 'copies.csv'}, {args.out / 'workers.csv'}; for professionals: "
+              f"{args.out / 'relabel.csv'} ({len(relabel)} tasks); estimates: {args.out / 'estimates.json'}; "
+              "send unacceptable copies back with `dfer annotate reassign`")
+    elif args.annotate_command == "export":
+        from dfer.build.export import export_dataset
+
+        facts = export_dataset(args.db, _table(args.candidates), args.out, args.format, args.method, args.seed,
+                               args.test_share)
+        write_json(Path(f"{args.out}.export.json"), facts)
+        print(f"{facts['clips']} labelled clips ({args.method}) → {args.format} dataset {args.out}: "
+              + ", ".join(f"{k} {v}" for k, v in facts["per_class"].items() if v)
+              + f"\n  check it with: dfer data check {args.out}")
+    elif args.annotate_command == "reassign":
+        tasks = annotation.reassign(args.db, args.seed)
+        write_table(args.tasks_out, tasks)
+        print(f"{tasks['copy'].nunique() if len(tasks) else 0} unacceptable copies sent back to the crowd: "
+              f"{len(tasks)} tasks → {args.tasks_out}")
     elif args.annotate_command == "aggregate":
         result = annotation.aggregate_labels(args.db, args.method, args.professional_weight)
         write_table(args.out, result)
@@ -514,7 +537,21 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("--db", required=True, type=Path)
     step.add_argument("--low", type=float, default=0.4, help="below: unacceptable (default 0.4)")
     step.add_argument("--high", type=float, default=0.8, help="below: improper (default 0.8)")
-    step.add_argument("--out", type=Path, default=Path("qc"), help="folder for copies.csv and workers.csv")
+    step.add_argument("--out", type=Path, default=Path("qc"), help="folder for copies.csv, workers.csv, "
+                      "relabel.csv (improper copies' tasks for professionals) and estimates.json (capture–recapture)")
+    step = steps.add_parser("export", help="aggregated labels → a FERV39k- or DFEW-layout dataset (DFEW: vote counts)")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--candidates", required=True, type=Path,
+                      help="candidates.csv of `dfer build candidates` (clip_id, path, faces, scenes, scene)")
+    step.add_argument("--out", required=True, type=Path, help="dataset root to create (must not exist)")
+    step.add_argument("--format", choices=("ferv39k", "dfew"), default="ferv39k")
+    step.add_argument("--method", default="wta", help="which aggregated labels (default wta)")
+    step.add_argument("--test-share", type=float, default=0.2, help="FERV39k: test split share (default 0.2)")
+    step.add_argument("--seed", type=int, default=0, help="seed of the splits (default 0)")
+    step = steps.add_parser("reassign", help="unacceptable copies back to the crowd: new hidden ids, other workers")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--tasks-out", required=True, type=Path, help="the new tasks for the platform (CSV)")
+    step.add_argument("--seed", type=int, default=0)
     step = steps.add_parser("aggregate", help="one label per clip: wta (weighted) or a crowd-kit method")
     step.add_argument("--db", required=True, type=Path)
     step.add_argument("--method", default="wta", choices=("wta", "majority", "wawa", "dawid_skene", "glad", "mace"))

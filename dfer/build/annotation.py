@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS clips(clip_id TEXT PRIMARY KEY, path TEXT NOT NULL, s
 CREATE TABLE IF NOT EXISTS workers(worker_id TEXT PRIMARY KEY,
                                    role TEXT NOT NULL CHECK (role IN ('crowd', 'professional')));
 CREATE TABLE IF NOT EXISTS copies(copy_id TEXT PRIMARY KEY, group_id INTEGER NOT NULL, copy INTEGER NOT NULL,
-                                  worker_id TEXT NOT NULL REFERENCES workers);
+                                  worker_id TEXT NOT NULL REFERENCES workers, replaces TEXT REFERENCES copies);
 CREATE TABLE IF NOT EXISTS tasks(task_id TEXT PRIMARY KEY, copy_id TEXT NOT NULL REFERENCES copies,
                                  clip_id TEXT NOT NULL REFERENCES clips, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS answers(task_id TEXT NOT NULL REFERENCES tasks, worker_id TEXT NOT NULL REFERENCES workers,
@@ -110,6 +110,7 @@ def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, optio
     gold_per_group = max(int(round(options.gold_share * options.group_size)), 1)
     per_group = options.group_size - gold_per_group
     order = rng.permutation(len(items))
+    paths = dict(zip(clips.clip_id, clips.path))
     tasks = []
     with closing(connect(database)) as connection, connection:
         connection.executemany("INSERT OR REPLACE INTO clips VALUES (?, ?, ?, ?)",
@@ -126,13 +127,56 @@ def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, optio
             assigned = rng.choice(len(crowd), size=options.copies, replace=False)
             for copy in range(options.copies):
                 copy_id = secrets.token_hex(6)
-                connection.execute("INSERT INTO copies VALUES (?, ?, ?, ?)", (copy_id, group, copy, crowd[assigned[copy]]))
-                for position, clip_id in enumerate(rng.permutation(members)):
-                    task_id = secrets.token_hex(8)
-                    connection.execute("INSERT INTO tasks VALUES (?, ?, ?, ?)", (task_id, copy_id, clip_id, position))
-                    tasks.append({"task": task_id, "copy": copy_id, "worker": crowd[assigned[copy]],
-                                  "path": clips.set_index("clip_id").path[clip_id]})
+                tasks += _add_copy(connection, rng, copy_id, group, copy, crowd[assigned[copy]], members, paths)
     return pd.DataFrame(tasks)
+
+
+def _add_copy(connection, rng, copy_id: str, group: int, copy: int, worker: str, members, paths: dict,
+              replaces=None) -> list[dict]:
+    """Store one copy of a group for ``worker``: its clips shuffled under new hidden task ids."""
+    connection.execute("INSERT INTO copies VALUES (?, ?, ?, ?, ?)", (copy_id, group, copy, worker, replaces))
+    tasks = []
+    for position, clip_id in enumerate(rng.permutation(list(members))):
+        task_id = secrets.token_hex(8)
+        connection.execute("INSERT INTO tasks VALUES (?, ?, ?, ?)", (task_id, copy_id, clip_id, position))
+        tasks.append({"task": task_id, "copy": copy_id, "worker": worker, "path": paths[clip_id]})
+    return tasks
+
+
+def reassign(database: str | Path, seed: int = 0) -> pd.DataFrame:
+    """Send every unacceptable copy back to the crowd: a new copy of its group (new hidden ids, new
+    order) for a crowd worker who has no copy of that group yet. Returns the new tasks (as
+    :func:`plan`); a copy is replaced once, and its own answers stay out of the labels."""
+    rng = np.random.default_rng(seed)
+    with closing(connect(database)) as connection, connection:
+        crowd = [w for (w,) in connection.execute("SELECT worker_id FROM workers WHERE role = 'crowd' ORDER BY worker_id")]
+        bad = connection.execute(
+            "SELECT copies.copy_id, copies.group_id FROM copies JOIN decisions USING (copy_id) "
+            "WHERE decision = 'unacceptable' AND copies.copy_id NOT IN "
+            "(SELECT replaces FROM copies WHERE replaces IS NOT NULL) ORDER BY copies.group_id, copies.copy").fetchall()
+        paths = dict(connection.execute("SELECT clip_id, path FROM clips").fetchall())
+        tasks = []
+        for copy_id, group in bad:
+            busy = {w for (w,) in connection.execute("SELECT worker_id FROM copies WHERE group_id = ?", (group,))}
+            free = [w for w in crowd if w not in busy]
+            if not free:
+                raise ValueError(f"group {group}: every crowd worker already has a copy of it; add workers to reassign")
+            members = [c for (c,) in connection.execute("SELECT clip_id FROM tasks WHERE copy_id = ?", (copy_id,))]
+            number = connection.execute("SELECT MAX(copy) + 1 FROM copies WHERE group_id = ?", (group,)).fetchone()[0]
+            tasks += _add_copy(connection, rng, secrets.token_hex(6), group, number, free[rng.integers(len(free))],
+                               members, paths, replaces=copy_id)
+    return pd.DataFrame(tasks, columns=["task", "copy", "worker", "path"])
+
+
+def relabel_tasks(database: str | Path) -> pd.DataFrame:
+    """The tasks of improper copies (gold items left out) for professionals to relabel: answer
+    them under the same task ids with a professional worker id."""
+    with closing(connect(database)) as connection:
+        return pd.read_sql_query(
+            "SELECT tasks.task_id AS task, tasks.clip_id, clips.path FROM tasks JOIN decisions USING (copy_id) "
+            "JOIN clips USING (clip_id) WHERE decision = 'improper' AND clips.gold IS NULL AND tasks.task_id NOT IN "
+            "(SELECT task_id FROM answers JOIN workers USING (worker_id) WHERE role = 'professional') "
+            "ORDER BY tasks.copy_id, tasks.position", connection)
 
 
 def import_answers(database: str | Path, answers: pd.DataFrame, source: str = "answers",
@@ -204,18 +248,79 @@ def quality_control(database: str | Path, low: float = 0.4, high: float = 0.8) -
     return per_copy.sort_values(["group_id", "copy_id"], ignore_index=True), per_worker.reset_index()
 
 
-def aggregate_labels(database: str | Path, method: str = "wta", professional_weight: float = 2.0) -> pd.DataFrame:
-    """One label per clip from the answers of accepted and improper copies and from professionals
-    (weight ``professional_weight`` in ``wta``); PASS answers do not vote. Stored in ``labels``."""
+def copy_agreement(database: str | Path, min_clips: int = 10) -> pd.Series:
+    """Per crowd copy: the share of its answers to non-gold clips that match the other copies' label
+    where those agree (a unique top label with at least two of their votes); PASS does not count.
+    NaN (no verdict) where fewer than ``min_clips`` clips have such a label — as in a group whose
+    other copies include a spammer."""
+    with closing(connect(database)) as connection:
+        answers = pd.read_sql_query(
+            "SELECT copies.copy_id, tasks.clip_id, answers.label FROM answers JOIN tasks USING (task_id) "
+            "JOIN copies USING (copy_id) JOIN clips USING (clip_id) WHERE answers.worker_id = copies.worker_id "
+            "AND clips.gold IS NULL AND answers.label != ?", connection, params=(PASS,))
+    counts = answers.groupby(["clip_id", "label"]).size().rename("votes").reset_index()
+    matched, checked = {}, {}
+    for copy_id, own in answers.groupby("copy_id"):
+        others = counts.merge(own[["clip_id", "label"]].assign(mine=1), on=["clip_id", "label"], how="left")
+        others = others[others.clip_id.isin(own.clip_id)]
+        others["votes"] -= others.mine.fillna(0).astype(int)
+        top = others.sort_values("votes", ascending=False).groupby("clip_id").head(2)
+        best = top.groupby("clip_id").votes.max()
+        unique = top.groupby("clip_id").votes.apply(lambda v: v.size == 1 or v.iloc[0] > v.iloc[1])
+        reference = top.drop_duplicates("clip_id").set_index("clip_id").label[(best >= 2) & unique]
+        mine = own.set_index("clip_id").label.reindex(reference.index)
+        matched[copy_id], checked[copy_id] = int((mine == reference).sum()), len(reference)
+    return pd.Series({c: matched[c] / checked[c] if checked[c] >= min_clips else np.nan for c in matched},
+                     name="agreement", dtype=float)
+
+
+def error_estimates(database: str | Path, low: float = 0.4) -> dict:
+    """Capture–recapture estimate of the bad crowd copies (answer quality below ``low``).
+
+    Two independent checks look at every answered copy, on different evidence: the gold check
+    (correct rate on gold items < ``low``, as :func:`quality_control` decides) and the agreement
+    check (:func:`copy_agreement` < ``low``, on the non-gold clips). From the copies caught by the
+    first (n₁), by the second (n₂) and by both (m), Chapman's N̂ = (n₁+1)(n₂+1)/(m+1) − 1 estimates
+    the bad copies in all, and N̂ − (n₁ + n₂ − m) those neither check caught (their answers remain
+    in the labels). ``kept_but_disagreeing`` lists the copies kept by the gold check that the
+    agreement check flags — candidates for a second look.
+    """
+    from dfer.build.agreement import chapman, remaining_errors
+
+    with closing(connect(database)) as connection:
+        decisions = pd.read_sql_query("SELECT copy_id, rate, decision FROM decisions", connection).set_index("copy_id")
+    if decisions.empty:
+        raise ValueError("no quality-control decisions yet: import answers and run quality control first")
+    agreement = copy_agreement(database).reindex(decisions.index)
+    gold_flag, agreement_flag = decisions.rate < low, agreement < low
+    first, second, both = int(gold_flag.sum()), int(agreement_flag.sum()), int((gold_flag & agreement_flag).sum())
+    return {"copies": int(len(decisions)), "threshold": low, "caught_by_gold": first, "caught_by_agreement": second,
+            "caught_by_both": both, "bad_copies_estimate": round(chapman(first, second, both), 2),
+            "bad_copies_uncaught": round(remaining_errors(first, second, both), 2),
+            "kept_but_disagreeing": sorted(decisions.index[agreement_flag & ~gold_flag]),
+            "agreement": {c: (None if np.isnan(v) else round(float(v), 4)) for c, v in agreement.items()}}
+
+
+def usable_answers(database: str | Path) -> pd.DataFrame:
+    """The answers labels are made from: (task = clip_id, worker, label, role) of accepted and
+    improper copies and of professionals, on non-gold clips, PASS left out."""
     with closing(connect(database)) as connection:
         answers = pd.read_sql_query(
             "SELECT tasks.clip_id AS task, answers.worker_id AS worker, answers.label, workers.role, "
             "decisions.decision FROM answers JOIN tasks USING (task_id) JOIN workers ON workers.worker_id = answers.worker_id "
             "LEFT JOIN decisions USING (copy_id) JOIN clips USING (clip_id) WHERE clips.gold IS NULL", connection)
-        usable = answers[(answers.label != PASS) & ((answers.role == "professional")
-                                                   | answers.decision.isin(["accept", "improper"]))]
-        if usable.empty:
-            raise ValueError("no usable answers: import answers and run quality control first")
+    usable = answers[(answers.label != PASS) & ((answers.role == "professional")
+                                               | answers.decision.isin(["accept", "improper"]))]
+    if usable.empty:
+        raise ValueError("no usable answers: import answers and run quality control first")
+    return usable.drop(columns="decision").reset_index(drop=True)
+
+
+def aggregate_labels(database: str | Path, method: str = "wta", professional_weight: float = 2.0) -> pd.DataFrame:
+    """One label per clip from :func:`usable_answers` (professionals weigh ``professional_weight``
+    in ``wta``). Stored in ``labels``."""
+    usable = usable_answers(database)
+    with closing(connect(database)) as connection:
         weighted = usable.assign(weight=np.where(usable.role == "professional", professional_weight, 1.0))
         result = aggregate(weighted[["task", "worker", "label", "weight"]], method)
         with connection:

@@ -47,7 +47,7 @@ from dfer.build.candidates import (CandidateOptions, balance_expressions, balanc
                                    random_cuts)
 from dfer.data.manifest import load_manifest_table
 from dfer.errors import DatasetError
-from dfer.io.atomic import write_json, write_table
+from dfer.io.atomic import link_or_copy, write_json, write_table
 from dfer.io.video import VideoError, iter_frames, probe, read_ahead, write_video
 from dfer.preprocess import options_from, preprocess
 from dfer.preprocess.table import NO_FACE
@@ -301,10 +301,7 @@ def place_clip(out: Path, preprocessed: Path, table: pd.DataFrame, clip) -> tupl
 def _link(source: Path, target: Path) -> None:
     if not source.is_file():
         raise DatasetError(source, "missing frame in the preprocess output (was it changed or partly deleted?)")
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or links not allowed
-        shutil.copy2(source, target)
+    link_or_copy(source, target)
 
 
 def cut_videos(path: str, fps: float, clips: pd.DataFrame, folder: Path) -> None:

@@ -52,3 +52,16 @@ def write_table(path: str | Path, table: pd.DataFrame) -> None:
             table.to_parquet(partial, index=False)
         else:
             table.to_csv(partial, index=False)
+
+
+def link_or_copy(source: str | Path, target: str | Path) -> None:
+    """Hard-link ``source`` at ``target`` (no extra space), copying where links are not possible
+    (another file system); creates ``target``'s folder."""
+    import os
+    import shutil
+
+    Path(target).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

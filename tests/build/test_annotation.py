@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from dfer import labels
-from dfer.build.annotation import (VOCABULARY, AnnotationError, PlanOptions, aggregate_labels, import_answers,
-                                   plan, quality_control, vocabulary)
+from dfer.build.agreement import chapman
+from dfer.build.annotation import (VOCABULARY, AnnotationError, PlanOptions, aggregate_labels, error_estimates,
+                                   import_answers, plan, quality_control, reassign, relabel_tasks, vocabulary)
 from dfer.build.simulate import Crowd, worker_confusions
 
 WORDS = vocabulary()
@@ -110,3 +111,84 @@ def test_a_bad_import_names_rows_and_stores_nothing(project):
 def test_vocabulary_has_26_words_and_pass():
     assert len(pd.read_csv(VOCABULARY)) == 26 and set(pd.read_csv(VOCABULARY).expression) == set(labels.EXPRESSIONS)
     assert WORDS["pass"] == "PASS" and WORDS["rage"] == "angry" and WORDS["happy"] == "happy"
+
+
+def test_unacceptable_copies_go_back_to_the_crowd_once(project):
+    database, truth, tasks = project
+    import_answers(database, crowd_answers(tasks, truth))
+    per_copy, _ = quality_control(database)
+    bad = per_copy[per_copy.decision == "unacceptable"]
+    assert len(bad) > 0
+    new = reassign(database, seed=3)
+    assert new["copy"].nunique() == len(bad) and not set(new.task) & set(tasks.task)
+    with sqlite3.connect(database) as connection:
+        copies = pd.read_sql_query("SELECT * FROM copies", connection)
+    replaced = copies.dropna(subset=["replaces"])
+    assert set(replaced.replaces) == set(bad.copy_id)
+    for copy in replaced.itertuples():  # a worker who had no copy of the group, and the same clips
+        others = copies[(copies.group_id == copy.group_id) & (copies.copy_id != copy.copy_id)]
+        assert copy.worker_id not in set(others.worker_id)
+        assert sorted(new[new["copy"] == copy.copy_id].path) == sorted(tasks[tasks["copy"] == copy.replaces].path)
+    assert reassign(database).empty  # each copy is replaced once
+    # the new copies are answered by good workers and replace the spam in the labels
+    import_answers(database, crowd_answers(new, truth, seed=2).assign(label=lambda t: [
+        truth[p.split("/")[-1]] for p in new.path]))
+    again, _ = quality_control(database)
+    assert (again[again.copy_id.isin(replaced.copy_id)].decision == "accept").all()
+
+
+def test_improper_copies_go_to_professionals(project):
+    database, truth, tasks = project
+    import_answers(database, crowd_answers(tasks, truth))
+    per_copy, _ = quality_control(database)
+    relabel = relabel_tasks(database)
+    improper = set(per_copy[per_copy.decision == "improper"].copy_id)
+    assert set(tasks.set_index("task")["copy"][relabel.task]) == improper
+    assert not relabel.clip_id.isin(truth.index[:30]).any()  # gold items are not relabelled
+    import_answers(database, pd.DataFrame({"task": relabel.task[:5], "worker": "pro1", "label": "happy"}))
+    assert len(relabel_tasks(database)) == len(relabel) - 5
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_capture_recapture_estimates_the_bad_copies(tmp_path, seed):
+    """30 workers, 9 of them spammers, 1200 clips in groups of 40 (2 gold each), 3 copies."""
+    rng = np.random.default_rng(seed)
+    truth = pd.Series(rng.choice(labels.EXPRESSIONS, size=1200), index=[f"c{i:04d}" for i in range(1200)])
+    clips = pd.DataFrame({"clip_id": truth.index, "path": [f"clips/{c}" for c in truth.index], "gold": ""})
+    clips.loc[clips.index[:60], "gold"] = truth.iloc[:60].to_numpy()
+    workers = pd.DataFrame({"worker_id": [f"w{i}" for i in range(30)], "role": "crowd"})
+    database = tmp_path / "a.sqlite"
+    tasks = plan(database, clips, workers, PlanOptions(group_size=40, copies=3, seed=seed))
+    spammers = {f"w{i}" for i in range(9)}
+    confusions, _ = worker_confusions(Crowd(workers=30, spammers=0.0, accuracy=(0.85, 0.95)), rng)
+    clip = tasks.path.str.split("/").str[-1]
+    answers = [rng.choice(labels.EXPRESSIONS) if worker in spammers else labels.EXPRESSIONS[
+        rng.choice(7, p=confusions[int(worker[1:]), labels.EXPRESSIONS.index(truth[c])])]
+        for worker, c in zip(tasks.worker, clip)]
+    import_answers(database, pd.DataFrame({"task": tasks.task, "worker": tasks.worker, "label": answers}))
+    per_copy, _ = quality_control(database)
+    estimates = error_estimates(database)
+    spam = set(per_copy[per_copy.worker_id.isin(spammers)].copy_id)
+    flagged = {c for c, v in estimates["agreement"].items() if v is not None and v < 0.4}
+    assert flagged <= spam  # the agreement check: no false alarm here
+    first, second, both = estimates["caught_by_gold"], estimates["caught_by_agreement"], estimates["caught_by_both"]
+    assert first == (per_copy.decision == "unacceptable").sum() and second == len(flagged)
+    assert estimates["bad_copies_estimate"] == pytest.approx((first + 1) * (second + 1) / (both + 1) - 1, abs=0.01)
+    assert estimates["bad_copies_estimate"] == pytest.approx(chapman(first, second, both), abs=0.01)
+    print(f"seed {seed}: {len(spam)} spam copies of {len(per_copy)}; gold caught {first}, agreement {second}, "
+          f"both {both}; estimate {estimates['bad_copies_estimate']}, uncaught {estimates['bad_copies_uncaught']}")
+    assert abs(estimates["bad_copies_estimate"] - len(spam)) <= 0.25 * len(spam)
+    assert estimates["bad_copies_uncaught"] == pytest.approx(
+        max(estimates["bad_copies_estimate"] - (first + second - both), 0), abs=0.02)
+    assert set(estimates["kept_but_disagreeing"]) == flagged - set(per_copy[per_copy.decision == "unacceptable"].copy_id)
+
+
+def test_a_perfect_crowd_leaves_no_errors(project):
+    database, truth, tasks = project
+    clip = tasks.path.str.split("/").str[-1]
+    import_answers(database, pd.DataFrame({"task": tasks.task, "worker": tasks.worker, "label": truth[clip].to_numpy()}))
+    quality_control(database)
+    estimates = error_estimates(database)
+    assert set(estimates["agreement"].values()) - {None} == {1.0}  # None: the last, small group
+    assert estimates["caught_by_gold"] == estimates["caught_by_agreement"] == 0
+    assert estimates["bad_copies_estimate"] == 0 and estimates["bad_copies_uncaught"] == 0

@@ -20,27 +20,7 @@ from dfer.predict.video_model import VideoModel
 from tests.conftest import SHARED
 from tests.predict.test_video_model import make_checkpoint
 
-WEIGHTS = str(SHARED / "models" / "emotion_model.hdf5")
-VIDEOS = SHARED / "videos"
-OPTIONS = BuildOptions(CandidateOptions(target=3, scene_seconds=1000.0), model=WEIGHTS)
-
-
-def write_manifest(folder, rows):
-    path = folder / "raw.csv"
-    pd.DataFrame(rows, columns=["path", "scene", "source"]).to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("build")
-    manifest = write_manifest(folder, [
-        (VIDEOS / "single_face.mp4", "DailyLife", "pexels"), (VIDEOS / "face_noface.mov", "DailyLife", "pexels"),
-        (VIDEOS / "noface_face.mov", "Interview", "pexels"), (VIDEOS / "no_face.mp4", "Interview", "pexels"),
-        (VIDEOS / "WolfgangLanger_Pexels.mp4", "Talkshow", "pexels"), (folder / "gone.mp4", "Talkshow", "web")])
-    out = folder / "out"
-    summary = build_candidates(manifest, out, OPTIONS, workers=2, progress=False)
-    return manifest, out, summary
+from tests.build.conftest import OPTIONS, VIDEOS, WEIGHTS, write_manifest
 
 
 def test_every_clip_has_its_decisions(built):

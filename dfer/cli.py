@@ -273,6 +273,7 @@ def cmd_annotate(args) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         write_table(args.out / "copies.csv", per_copy)
         write_table(args.out / "workers.csv", per_worker)
+        write_table(args.out / "groups.csv", annotation.group_report(per_copy, args.db))
         relabel = annotation.relabel_tasks(args.db)
         write_table(args.out / "relabel.csv", relabel)
         estimates = annotation.error_estimates(args.db, args.low)
@@ -281,7 +282,8 @@ def cmd_annotate(args) -> int:
         print(f"bad copies (capture–recapture: gold check caught {estimates['caught_by_gold']}, agreement check "
               f"{estimates['caught_by_agreement']}, both {estimates['caught_by_both']}): about "
               f"{estimates['bad_copies_estimate']:.1f} in all, {estimates['bad_copies_uncaught']:.1f} caught by neither")
-        print(f"per copy and per worker: {args.out / 'copies.csv'}, {args.out / 'workers.csv'}; for professionals: "
+        print(f"per copy, worker and group: {args.out / 'copies.csv'}, {args.out / 'workers.csv'}, "
+              f"{args.out / 'groups.csv'}; for professionals: "
               f"{args.out / 'relabel.csv'} ({len(relabel)} tasks); estimates: {args.out / 'estimates.json'}; "
               "send unacceptable copies back with `dfer annotate reassign`")
     elif args.annotate_command == "export":
@@ -293,6 +295,9 @@ def cmd_annotate(args) -> int:
         print(f"{facts['clips']} labelled clips ({args.method}) → {args.format} dataset {args.out}: "
               + ", ".join(f"{k} {v}" for k, v in facts["per_class"].items() if v)
               + f"\n  check it with: dfer data check {args.out}")
+    elif args.annotate_command == "dump":
+        written = annotation.dump(args.db, args.out, f".{args.format}")
+        print(f"{len(written)} tables → {args.out} ({', '.join(p.name for p in written)})")
     elif args.annotate_command == "reassign":
         tasks = annotation.reassign(args.db, args.seed)
         write_table(args.tasks_out, tasks)
@@ -522,7 +527,8 @@ def build_parser() -> argparse.ArgumentParser:
     steps = annotate.add_subparsers(dest="annotate_command", required=True, metavar="STEP")
     step = steps.add_parser("plan", help="groups with gold items, copied under hidden ids, assigned to crowd workers")
     step.add_argument("--db", required=True, type=Path, help="annotation database (SQLite; created if missing)")
-    step.add_argument("--clips", required=True, type=Path, help="CSV/Parquet: clip_id, path, [scene], [gold]")
+    step.add_argument("--clips", required=True, type=Path, help="CSV/Parquet: clip_id, path, [scene], [gold: the "
+                      "professional label of a gold item], [is_gold] — e.g. candidates.csv of dfer build candidates")
     step.add_argument("--workers", required=True, type=Path, help="CSV/Parquet: worker_id, role (crowd|professional)")
     step.add_argument("--tasks-out", required=True, type=Path, help="task list for the platform (CSV)")
     step.add_argument("--group-size", type=int, default=100)
@@ -548,6 +554,11 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("--method", default="wta", help="which aggregated labels (default wta)")
     step.add_argument("--test-share", type=float, default=0.2, help="FERV39k: test split share (default 0.2)")
     step.add_argument("--seed", type=int, default=0, help="seed of the splits (default 0)")
+    step = steps.add_parser("dump", help="every table of the database (clips, workers, copies, tasks, answers, "
+                            "decisions, labels) as CSV or Parquet")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--out", required=True, type=Path, help="folder")
+    step.add_argument("--format", choices=("csv", "parquet"), default="csv")
     step = steps.add_parser("reassign", help="unacceptable copies back to the crowd: new hidden ids, other workers")
     step.add_argument("--db", required=True, type=Path)
     step.add_argument("--tasks-out", required=True, type=Path, help="the new tasks for the platform (CSV)")

@@ -93,14 +93,60 @@ class PlanOptions:
     seed: int = 0
 
 
+def check_clips(clips: pd.DataFrame, source: str = "clips", words: dict[str, str] | None = None) -> pd.DataFrame:
+    """The clip table of :func:`plan`, checked row by row (row numbers count the header as 1):
+    clip_id and path present, clip ids unique, gold labels in the vocabulary (normalised to the
+    expression), and a clip marked ``is_gold`` has a gold label."""
+    words = words or vocabulary()
+    missing = {"clip_id", "path"} - set(clips.columns)
+    if missing:
+        raise AnnotationError(source, [f"row 1: missing column(s) {sorted(missing)}; expected clip_id, path[, scene, gold, is_gold]"])
+    clips = clips.fillna("").astype(str).reset_index(drop=True)
+    for column in ("scene", "gold", "is_gold"):
+        if column not in clips:
+            clips[column] = ""
+    problems, seen = [], {}
+    for number, clip in enumerate(clips.itertuples(), start=2):
+        where = f"row {number}"
+        if not clip.clip_id.strip() or not clip.path.strip():
+            problems.append(f"{where}: empty clip_id or path")
+        elif clip.clip_id in seen:
+            problems.append(f"{where}: clip {clip.clip_id!r} already in row {seen[clip.clip_id]}")
+        seen.setdefault(clip.clip_id, number)
+        gold = clip.gold.strip().lower()
+        if gold and words.get(gold, PASS) == PASS:
+            problems.append(f"{where}: gold label {clip.gold!r} is not in the vocabulary")
+        if clip.is_gold.strip().lower() in ("1", "true", "yes") and not gold:
+            problems.append(f"{where}: clip {clip.clip_id!r} is marked as a gold item but has no gold label")
+    if problems:
+        raise AnnotationError(source, problems)
+    return clips.assign(gold=[words[g.strip().lower()] if g.strip() else "" for g in clips.gold])
+
+
+def check_workers(workers: pd.DataFrame, source: str = "workers") -> pd.DataFrame:
+    """The worker table of :func:`plan` (worker_id, role: crowd | professional), checked row by row."""
+    missing = {"worker_id", "role"} - set(workers.columns)
+    if missing:
+        raise AnnotationError(source, [f"row 1: missing column(s) {sorted(missing)}; expected worker_id, role"])
+    workers = workers.fillna("").astype(str).reset_index(drop=True)
+    problems = [f"row {n}: role {r!r} is not crowd or professional" for n, r in enumerate(workers.role, start=2)
+                if r not in ("crowd", "professional")]
+    repeated = workers.worker_id.duplicated()
+    problems += [f"row {n}: worker {w!r} listed twice" if again else f"row {n}: empty worker_id"
+                 for n, (w, again) in enumerate(zip(workers.worker_id, repeated), start=2) if again or not w.strip()]
+    if problems:
+        raise AnnotationError(source, problems)
+    return workers
+
+
 def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, options: PlanOptions = PlanOptions()
          ) -> pd.DataFrame:
     """Store clips and workers, build the group copies and return the task list for the platform
     (task, copy, worker, path — never the gold label). ``clips``: clip_id, path, optional scene and
     gold (professional label of the gold pool); ``workers``: worker_id, role."""
     rng = np.random.default_rng(options.seed)
-    clips = clips.fillna("").astype(str)
-    gold_pool = clips[clips.get("gold", pd.Series("", index=clips.index)) != ""]
+    clips, workers = check_clips(clips), check_workers(workers)
+    gold_pool = clips[clips.gold != ""]
     items = clips.drop(gold_pool.index)
     crowd = workers[workers.role == "crowd"].worker_id.astype(str).tolist()
     if len(crowd) < options.copies:
@@ -166,6 +212,32 @@ def reassign(database: str | Path, seed: int = 0) -> pd.DataFrame:
             tasks += _add_copy(connection, rng, secrets.token_hex(6), group, number, free[rng.integers(len(free))],
                                members, paths, replaces=copy_id)
     return pd.DataFrame(tasks, columns=["task", "copy", "worker", "path"])
+
+
+def group_report(per_copy: pd.DataFrame, database: str | Path) -> pd.DataFrame:
+    """Per group: its copies by decision, the mean gold rate, and copies sent back (reassigned)."""
+    with closing(connect(database)) as connection:
+        copies = pd.read_sql_query("SELECT group_id, copy_id, replaces FROM copies", connection)
+    table = pd.crosstab(per_copy.group_id, per_copy.decision).reindex(
+        columns=["accept", "improper", "unacceptable"], fill_value=0)
+    table["mean_rate"] = per_copy.groupby("group_id").rate.mean().round(4)
+    table["copies"] = copies.groupby("group_id").size().reindex(table.index, fill_value=0)
+    table["reassigned"] = copies.dropna(subset=["replaces"]).groupby("group_id").size().reindex(table.index,
+                                                                                              fill_value=0)
+    return table.reset_index()
+
+
+def dump(database: str | Path, folder: str | Path, suffix: str = ".csv") -> list[Path]:
+    """Every table of the database as CSV or Parquet (``suffix``) in ``folder``."""
+    from dfer.io.atomic import write_table
+
+    written = []
+    with closing(connect(database)) as connection:
+        for name in ("clips", "workers", "copies", "tasks", "answers", "decisions", "labels"):
+            path = Path(folder) / f"{name}{suffix}"
+            write_table(path, pd.read_sql_query(f"SELECT * FROM {name}", connection))
+            written.append(path)
+    return written
 
 
 def relabel_tasks(database: str | Path) -> pd.DataFrame:

@@ -38,6 +38,13 @@ def test_plan_import_qc_aggregate(tmp_path):
     result = run("qc", "--db", db, "--out", tmp_path / "qc")
     assert result.returncode == 0 and "accept" in result.stdout
     assert (pd.read_csv(tmp_path / "qc" / "copies.csv").decision == "accept").all()
+    assert pd.read_csv(tmp_path / "qc" / "groups.csv").accept.eq(3).all()
+    assert json.loads((tmp_path / "qc" / "estimates.json").read_text())["bad_copies_estimate"] == 0
+    assert (tmp_path / "qc" / "relabel.csv").is_file() and "capture–recapture" in result.stdout
+    result = run("reassign", "--db", db, "--tasks-out", tmp_path / "again.csv")
+    assert result.returncode == 0 and "0 unacceptable copies" in result.stdout
+    assert run("dump", "--db", db, "--out", tmp_path / "dump").returncode == 0
+    assert len(pd.read_csv(tmp_path / "dump" / "answers.csv")) == len(answers)
     result = run("aggregate", "--db", db, "--out", tmp_path / "labels.csv")
     assert result.returncode == 0, result.stderr
     final = pd.read_csv(tmp_path / "labels.csv").set_index("clip_id").label

@@ -8,7 +8,7 @@ import pytest
 
 from dfer import labels
 from dfer.build.agreement import chapman
-from dfer.build.annotation import (VOCABULARY, AnnotationError, PlanOptions, aggregate_labels, error_estimates,
+from dfer.build.annotation import (VOCABULARY, dump, group_report, AnnotationError, PlanOptions, aggregate_labels, error_estimates,
                                    import_answers, plan, quality_control, reassign, relabel_tasks, vocabulary)
 from dfer.build.simulate import Crowd, worker_confusions
 
@@ -192,3 +192,34 @@ def test_a_perfect_crowd_leaves_no_errors(project):
     assert set(estimates["agreement"].values()) - {None} == {1.0}  # None: the last, small group
     assert estimates["caught_by_gold"] == estimates["caught_by_agreement"] == 0
     assert estimates["bad_copies_estimate"] == 0 and estimates["bad_copies_uncaught"] == 0
+
+
+def test_bad_clip_and_worker_tables_name_rows_and_store_nothing(tmp_path):
+    database = tmp_path / "a.sqlite"
+    clips = pd.DataFrame({"clip_id": ["a", "b", "a", "d", "e"], "path": ["a.mp4", "b.mp4", "c.mp4", "", "e.mp4"],
+                          "gold": ["joy", "", "", "", "ecstasy"], "is_gold": ["", "true", "", "", ""]})
+    workers = pd.DataFrame({"worker_id": ["w1", "w2", "w3"], "role": "crowd"})
+    with pytest.raises(AnnotationError) as error:
+        plan(database, clips, workers)
+    message = str(error.value)
+    for expected in ("row 3: clip 'b' is marked as a gold item but has no gold label", "row 4: clip 'a' already in row 2",
+                     "row 5: empty clip_id or path", "row 6: gold label 'ecstasy'"):
+        assert expected in message
+    assert "row 2" not in message.replace("in row 2", "")  # 'joy' is a vocabulary word for happy
+    with pytest.raises(AnnotationError, match="row 3: role 'boss'.*\n.*row 4: worker 'w1' listed twice"):
+        plan(database, clips.iloc[:2].assign(is_gold=""), pd.DataFrame({"worker_id": ["w1", "w2", "w1"],
+                                                                       "role": ["crowd", "boss", "crowd"]}))
+    assert not database.exists()  # checked before anything is stored
+
+
+def test_group_report_and_dump(project, tmp_path):
+    database, truth, tasks = project
+    import_answers(database, crowd_answers(tasks, truth))
+    per_copy, _ = quality_control(database)
+    reassign(database)
+    groups = group_report(per_copy, database)
+    assert (groups[["accept", "improper", "unacceptable"]].sum(axis=1) == 3).all()
+    assert (groups.copies == 3 + groups.unacceptable).all() and (groups.reassigned == groups.unacceptable).all()
+    written = dump(database, tmp_path / "dump", ".parquet")
+    assert [p.stem for p in written] == ["clips", "workers", "copies", "tasks", "answers", "decisions", "labels"]
+    assert len(pd.read_parquet(tmp_path / "dump" / "answers.parquet")) == len(tasks)

@@ -122,3 +122,15 @@ def test_bad_manifests_name_the_row(tmp_path):
     path.write_text("path\na.mp4\n")
     with pytest.raises(DatasetError, match="missing column"):
         read_raw_manifest(path)
+
+
+def test_config_typos_are_named(tmp_path, capsys):
+    manifest = write_manifest(tmp_path, [(VIDEOS / "single_face.mp4", "Interview", "pexels")])
+    config = tmp_path / "build.yaml"
+    config.write_text("candidates:\n  oversampel: 10\n")
+    assert main(["build", "candidates", str(manifest), "--out", str(tmp_path / "out"), "--config", str(config)]) == 2
+    assert "candidates.oversampel" in capsys.readouterr().err
+    config.write_text("target_distribution: {happy: 2, joyful: 1}\n")
+    assert main(["build", "candidates", str(manifest), "--out", str(tmp_path / "out"), "--config", str(config)]) == 2
+    assert "unknown expression(s) ['joyful']" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

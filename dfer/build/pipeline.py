@@ -21,6 +21,7 @@ Everything goes into one output folder::
     candidates.csv        the final clips (clip_id, path, faces, scenes, scene, …): the input of
                           ``dfer annotate plan``
     candidates/videos/<clip>.mp4, candidates/faces/<clip>/0001.jpg, candidates/scenes/<clip>/0001.jpg
+                          (from the first face and scene size of the preprocess options: 224², 336×504)
     report.html, report/*.png, summary.json
 
 A clip is finished when its video file exists (written last, atomically), so a killed run resumes:
@@ -53,8 +54,6 @@ from dfer.preprocess import options_from, preprocess
 from dfer.preprocess.table import NO_FACE
 from dfer.preprocess.video import TABLES
 
-#: Where the clip outputs come from in ``preprocess/`` (frames layout) and go in ``candidates/``.
-FACE_SIZE, SCENE_SIZE = 224, (336, 504)
 CLIP_COLUMNS = ["clip_id", "video", "scene", "source", "keywords", "start_frame", "end_frame", "start", "end",
                 "frames", "rule", "person", "face_share", "median_face_size", "tracks", "max_identity_distance",
                 "max_faces", *labels.EXPRESSIONS, "scored_frames", "predicted", "confidence", "stage", "reason",
@@ -229,10 +228,12 @@ def score_with_classifier(video: str, table: pd.DataFrame, clips: pd.DataFrame, 
     return _score_table(sums, counts)
 
 
-def score_with_video_model(faces_root: Path, scenes_root: Path, table: pd.DataFrame, clips: pd.DataFrame, model
+def score_with_video_model(faces_root: Path, scenes_root: Path | None, table: pd.DataFrame, clips: pd.DataFrame, model
                            ) -> pd.DataFrame:
     """Per clip: a trained dfer video model (:class:`dfer.predict.video_model.VideoModel`) on the
     clip's aligned face crops (and scene frames for two-stream models), as ``dfer preprocess`` wrote them."""
+    if model.scene_size and scenes_root is None:
+        raise ValueError(f"{model.name} is a two-stream model: the preprocess options must write scene frames")
     sums, counts = {}, {}
     for clip in clips.itertuples():
         rows = person_rows(table, clip)
@@ -276,14 +277,26 @@ def _load_model(name: str):
     return VideoModel(Path(name))
 
 
-def place_clip(out: Path, preprocessed: Path, table: pd.DataFrame, clip) -> tuple[Path, Path]:
+def crop_folders(preprocessed: Path, options) -> tuple[Path, Path | None]:
+    """The ``dfer preprocess`` folders (frames layout) of the main face size and scene size (None
+    when no scene frames are written): what candidates are made of and checkpoints score."""
+    faces = preprocessed / f"faces_{options.face_sizes[0]}"
+    if not options.scene_sizes:
+        return faces, None
+    height, width = options.scene_sizes[0]
+    return faces, preprocessed / f"scenes_{height}x{width}"
+
+
+def place_clip(out: Path, folders: tuple[Path, Path | None], table: pd.DataFrame, clip) -> list[Path]:
     """Link (or copy) the clip's face crops and scene frames into ``candidates/faces|scenes/<clip>/``,
     numbered 0001, … over the frames where its person was found; staged, then moved into place."""
     rows = person_rows(table, clip)
-    faces_from = preprocessed / f"faces_{FACE_SIZE}" / clip.video / f"track_{clip.person}"
-    scenes_from = preprocessed / f"scenes_{SCENE_SIZE[0]}x{SCENE_SIZE[1]}" / clip.video
+    faces, scenes = folders
+    sources = [("faces", faces / clip.video / f"track_{clip.person}")]
+    if scenes is not None:
+        sources.append(("scenes", scenes / clip.video))
     targets = []
-    for kind, source in (("faces", faces_from), ("scenes", scenes_from)):
+    for kind, source in sources:
         staging = out / "candidates" / ".staging" / kind / clip.clip_id
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
@@ -295,7 +308,7 @@ def place_clip(out: Path, preprocessed: Path, table: pd.DataFrame, clip) -> tupl
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(staging, target)
         targets.append(target)
-    return targets[0], targets[1]
+    return targets
 
 
 def _link(source: Path, target: Path) -> None:
@@ -349,11 +362,12 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
     videos = stage_one(videos, candidate)
     kept = videos[videos.kept]
     preprocessed = out / "preprocess"
+    preprocess_options = options_from("frames", **options.preprocess)
+    folders = crop_folders(preprocessed, preprocess_options)
     if len(kept):
         listing = out / "stage1_videos.csv"
         write_table(listing, kept.rename(columns={"video": "clip_id"})[["clip_id", "path", "scene"]])
-        preprocess([listing], preprocessed, options_from("frames", **options.preprocess), workers=workers,
-                   progress=progress)
+        preprocess([listing], preprocessed, preprocess_options, workers=workers, progress=progress)
     failures = (pd.read_csv(preprocessed / "failures.csv", dtype=str).fillna("")
                 if (preprocessed / "failures.csv").is_file() else pd.DataFrame(columns=["key", "reason"]))
     for failure in failures.itertuples():
@@ -364,7 +378,7 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
     clips = stage_three(videos[videos.kept], tables, candidate)
     clips["stage"] = np.where(clips.rule != "", "cut", np.where(clips.kept, "cap", "rules"))
     survivors = clips[clips.kept]
-    scores = _scores(out, videos, tables, survivors, options.model, progress)
+    scores = _scores(out, videos, tables, survivors, options.model, folders, progress)
     clips = clips.merge(scores, on="clip_id", how="left").astype({"scored_frames": "Int64"})
     scored = clips.clip_id.isin(scores.clip_id[scores.scored_frames > 0])
     clips.loc[clips.kept & ~scored, "reason"] = "no face to score"
@@ -378,12 +392,12 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
     clips = clips.reindex(columns=CLIP_COLUMNS)
 
     final = clips[clips.kept]
-    _materialise(out, videos, tables, final, progress)
+    _materialise(out, videos, tables, final, folders, progress)
     write_table(out / "clips.csv", clips)
     root = out / "candidates"
     candidates = final.assign(path=[str(root / "videos" / f"{c}.mp4") for c in final.clip_id],
                               faces=[str(root / "faces" / c) for c in final.clip_id],
-                              scenes=[str(root / "scenes" / c) for c in final.clip_id])
+                              scenes=[str(root / "scenes" / c) if folders[1] else "" for c in final.clip_id])
     write_table(out / "candidates.csv", candidates[CANDIDATE_COLUMNS])
     summary = BuildSummary(str(out), len(videos), int((~videos.reason.str.startswith("unreadable")).sum()),
                            int(len(kept)), len(tables), len(clips), int((clips.rule == "").sum()),
@@ -398,7 +412,7 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
 
 
 def _scores(out: Path, videos: pd.DataFrame, tables: FrameTables, survivors: pd.DataFrame, model_name: str,
-            progress: bool) -> pd.DataFrame:
+            folders: tuple[Path, Path | None], progress: bool) -> pd.DataFrame:
     """Stage 4 scores of the surviving clips, one cached table per video."""
     parts, model = [], None
     paths = videos.set_index("video").path
@@ -414,16 +428,16 @@ def _scores(out: Path, videos: pd.DataFrame, tables: FrameTables, survivors: pd.
         if hasattr(model, "crop"):
             scores = score_with_classifier(paths[video], tables[video], clips, model)
         else:
-            preprocessed = out / "preprocess"
-            scores = score_with_video_model(preprocessed / f"faces_{FACE_SIZE}" / video,
-                                            preprocessed / f"scenes_{SCENE_SIZE[0]}x{SCENE_SIZE[1]}" / video,
-                                            tables[video], clips, model)
+            faces, scenes = folders
+            scores = score_with_video_model(faces / video, scenes / video if scenes else None, tables[video], clips,
+                                            model)
         write_table(cache, scores)
         parts.append(scores)
     return pd.concat(parts, ignore_index=True) if parts else _score_table({}, {})
 
 
-def _materialise(out: Path, videos: pd.DataFrame, tables: FrameTables, final: pd.DataFrame, progress: bool) -> None:
+def _materialise(out: Path, videos: pd.DataFrame, tables: FrameTables, final: pd.DataFrame,
+                 folders: tuple[Path, Path | None], progress: bool) -> None:
     """Crops, scene frames and cut videos of the final clips; a clip whose video exists is finished."""
     facts = videos.set_index("video")
     folder = out / "candidates" / "videos"
@@ -431,6 +445,6 @@ def _materialise(out: Path, videos: pd.DataFrame, tables: FrameTables, final: pd
     for video, clips in tqdm(list(todo.groupby("video")), desc="write candidates", unit="video", disable=not progress):
         table = tables[video]
         for clip in clips.itertuples():
-            place_clip(out, out / "preprocess", table, clip)
+            place_clip(out, folders, table, clip)
         cut_videos(facts.path[video], float(facts.fps[video]), clips, folder)
     shutil.rmtree(out / "candidates" / ".staging", ignore_errors=True)

@@ -28,6 +28,7 @@ bench: setup
 	$(BIN)/python bench/packed_store.py
 	$(BIN)/python bench/train_step.py
 	$(BIN)/python bench/preprocess.py
+	$(BIN)/python bench/spot_eval.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

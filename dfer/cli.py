@@ -357,6 +357,50 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_spot(args) -> int:
+    from dfer.spot.annotations import ground_truth_segments, read_proposals
+    from dfer.spot.evaluate import average_recall, plot_ar_an, recall_by_duration, spotting_f1
+
+    truth = ground_truth_segments(args.ground_truth, args.subset)
+    proposals = read_proposals(args.proposals)
+    known = proposals.video.isin(truth.video)
+    if not known.all():
+        print(f"note: {proposals[~known].video.nunique()} video(s) in {args.proposals} have no ground truth; their "
+              f"{int((~known).sum())} proposals count in the proposal budget (as ActivityNet does) but match nothing",
+              file=sys.stderr)
+    empty = sorted(set(truth.video) - set(proposals.video))
+    if empty:
+        print(f"note: {len(empty)} ground-truth video(s) have no proposals (e.g. {empty[0]}); their segments count "
+              "as missed", file=sys.stderr)
+    scores = average_recall(truth, proposals, args.max_avg)
+    if args.json:
+        print(json.dumps(scores.summary()))
+        return 0
+    summary = scores.summary()
+    print(f"{scores.videos} videos, {scores.ground_truth} ground-truth segments, {scores.proposals} proposals "
+          f"({scores.kept} kept at {args.max_avg} per video)")
+    print(f"AUC {summary['auc']:.2f}  " + "  ".join(f"{k} {v:.2f}" for k, v in summary.items() if k != "auc"))
+    print("recall by duration (SDFE-LV Fig. 6):")
+    print(recall_by_duration(truth, proposals, max_avg=args.max_avg).to_string(index=False, float_format="%.2f"))
+    if truth.fps.notna().all():
+        rate = truth.drop_duplicates("video").set_index("video").fps.astype(float)
+        chosen = proposals[known & (proposals.score >= args.f1_threshold)]
+        fps = chosen.video.map(rate)
+        predicted = chosen.assign(onset=(chosen.t_start * fps).round().astype(int),
+                                  offset=((chosen.t_end * fps).round().astype(int) - 1))
+        predicted["offset"] = predicted[["onset", "offset"]].max(axis=1)
+        f1 = spotting_f1(truth.astype({"onset": int, "offset": int}), predicted, args.f1_iou)
+        print(f"MEGC F1 (proposals with score >= {args.f1_threshold}, frame IoU >= {args.f1_iou}): "
+              f"F1 {f1['f1']:.4f}, precision {f1['precision']:.4f}, recall {f1['recall']:.4f} "
+              f"({f1['true_positives']} of {f1['predictions']} predictions, {f1['ground_truth']} ground truth)")
+    else:
+        print("MEGC F1: skipped (the ground truth gives no fps to turn times into frames)")
+    if args.plot:
+        plot_ar_an({Path(args.proposals).stem: scores}, args.plot)
+        print(f"AR@AN curve: {args.plot}")
+    return 0
+
+
 def cmd_train(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.protocols import run
@@ -607,6 +651,26 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("--workers", type=int, default=1, help="videos preprocessed in parallel (default 1)")
     step.add_argument("--quiet", action="store_true", help="no progress bars")
     build_command.set_defaults(run=cmd_build)
+
+    spot = commands.add_parser("spot", help="expression spotting in long videos (SDFE-LV): evaluation")
+    spot_steps = spot.add_subparsers(dest="spot_command", required=True, metavar="STEP")
+    step = spot_steps.add_parser(
+        "evaluate", help="AR@AN and AUC exactly as ActivityNet's proposal evaluation, recall by duration, MEGC F1",
+        description="Proposals (ActivityNet results JSON) against ground truth (ActivityNet JSON or a "
+        "dfer-long-video file's final intervals). Prints AUC and AR at AN = 1, 5, 10, 50, 100 (by AN value), "
+        "recall per duration bin (<= 0.5 s, 0.5-4 s, > 4 s) and MEGC-style F1 at frame IoU >= 0.5. Proposals "
+        "of videos without ground truth count in the budget but match nothing; a ground-truth video "
+        "without proposals has all its segments missed.")
+    step.add_argument("--ground-truth", required=True, type=Path)
+    step.add_argument("--proposals", required=True, type=Path)
+    step.add_argument("--subset", help="only ground-truth videos of this subset/split (e.g. test)")
+    step.add_argument("--max-avg", type=float, default=100, help="proposals per video at the end of the curve (100)")
+    step.add_argument("--f1-threshold", type=float, default=0.5, help="F1: proposals with at least this score")
+    step.add_argument("--f1-iou", type=float, default=0.5, help="F1: frame IoU for a true positive (0.5)")
+    step.add_argument("--plot", type=Path, help="write the AR@AN curve as a PNG")
+    step.add_argument("--json", action="store_true",
+                      help='print only {"auc": …, "AR@1": …, "AR@5": …, "AR@10": …, "AR@50": …, "AR@100": …}')
+    spot.set_defaults(run=cmd_spot)
 
     train = commands.add_parser("train", help="train a model as a config (configs/…) describes, then test it")
     train.add_argument("config", type=Path, help="YAML config (one per paper table row under configs/)")

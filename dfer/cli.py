@@ -469,9 +469,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     synth = commands.add_parser("synth", help="write a small, learnable synthetic dataset in a release layout")
-    synth.add_argument("--format", required=True, choices=("dfew", "ferv39k", "manifest"))
+    synth.add_argument("--format", required=True, choices=("dfew", "ferv39k", "manifest", "long"),
+                       help="long: long videos with expression episodes and 5 annotators, for spotting")
     synth.add_argument("--out", required=True, type=Path, help="output folder")
-    synth.add_argument("--clips", type=int, default=100, help="number of clips (default 100)")
+    synth.add_argument("--clips", type=int, default=100, help="number of clips, or long videos (default 100)")
     synth.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     synth.add_argument("--size", type=int, default=224, help="face-crop size in pixels (default 224)")
     synth.set_defaults(run=cmd_synth)

@@ -41,7 +41,7 @@ from dfer.data.splits import stratified_folds, stratified_holdout
 from dfer.io.atomic import atomic_path
 from dfer.io.video import write_video
 
-FORMATS: tuple[str, ...] = ("dfew", "ferv39k", "manifest")
+FORMATS: tuple[str, ...] = ("dfew", "ferv39k", "manifest", "long")
 SCENE_HEIGHT, SCENE_WIDTH = 336, 504
 FPS = 25
 MIN_DFEW_CLIPS = 10
@@ -272,7 +272,8 @@ def write_synthetic(
 
     ``format`` is one of :data:`FORMATS`; ``size`` is the face-crop side of the dfew and ferv39k
     trees (DFEW keeps its ``clip_224x224`` folder names whatever the size; manifest videos hold
-    whole scene frames). The same ``seed`` gives identical images.
+    whole scene frames) and of long videos' face crops; for ``long``, ``clips`` counts long videos
+    (:mod:`dfer.data.synth_long`). The same ``seed`` gives identical images.
     """
     if format not in FORMATS:
         raise ValueError(f"unknown synthetic format {format!r}; expected one of {', '.join(FORMATS)}")
@@ -282,7 +283,9 @@ def write_synthetic(
         raise ValueError(f"the dfew format needs at least {MIN_DFEW_CLIPS} clips for its 5 folds, got {clips}")
     if size < 8:
         raise ValueError(f"size must be at least 8 pixels, got {size}")
-    writer = {"dfew": _write_dfew, "ferv39k": _write_ferv39k, "manifest": _write_manifest}[format]
+    from dfer.data.synth_long import write_long  # long videos for spotting (it builds on this module)
+
+    writer = {"dfew": _write_dfew, "ferv39k": _write_ferv39k, "manifest": _write_manifest, "long": write_long}[format]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with threadpool_limits(limits=1, user_api="blas"):  # clips run on threads; BLAS threads would oversubscribe
@@ -640,20 +643,24 @@ def _background(scene: str, rng: np.random.Generator) -> np.ndarray:
 
 def _compose(
     background: np.ndarray, faces: np.ndarray, pose: np.ndarray, radius_px: float, rng: np.random.Generator,
-    mood: np.ndarray | None = None,
+    mood: np.ndarray | None = None, lighting: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Warp each canonical face into the scene, then apply a lighting ramp and sensor noise.
 
     ``mood`` (an RGB factor) tints the scene beyond :data:`_MOOD_FREE` face radii from the face.
     Lighting is an affine map of the levels, ``gain·(contrast·(x − 128) + 128) + brightness``,
-    applied together with the noise in one saturating add.
+    applied together with the noise in one saturating add: a linear ramp over the clip, or the
+    per-frame ``lighting`` = (gain, contrast, brightness) given (long videos rendered in pieces).
     """
     num_frames = len(faces)
     base = Image.fromarray(np.clip(background, 0, 255).astype(np.uint8))
     tinted = base if mood is None else Image.fromarray(np.clip(background * mood, 0, 255).astype(np.uint8))
-    gain = np.linspace(rng.uniform(0.75, 1.2), rng.uniform(0.75, 1.2), num_frames)
-    contrast = np.linspace(rng.uniform(0.8, 1.15), rng.uniform(0.8, 1.15), num_frames)
-    brightness = np.linspace(rng.uniform(-15, 15), rng.uniform(-15, 15), num_frames)
+    if lighting is None:
+        gain = np.linspace(rng.uniform(0.75, 1.2), rng.uniform(0.75, 1.2), num_frames)
+        contrast = np.linspace(rng.uniform(0.8, 1.15), rng.uniform(0.8, 1.15), num_frames)
+        brightness = np.linspace(rng.uniform(-15, 15), rng.uniform(-15, 15), num_frames)
+    else:
+        gain, contrast, brightness = lighting
     slope = gain * contrast
     intercept = gain * 128 * (1 - contrast) + brightness
     margin = 16

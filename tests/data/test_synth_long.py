@@ -1,0 +1,62 @@
+"""Synthetic long videos for spotting: episodes, annotators, max-voted finals, subject splits."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from dfer.build.agreement import interval_iou
+from dfer.cli import main
+from dfer.data.synth_long import LENGTHS, annotate, plan_episodes, subject_splits, write_long
+from dfer.io.video import probe
+from dfer.spot.annotations import read_long_videos
+
+
+def test_episode_lengths_cover_short_typical_and_long():
+    rng = np.random.default_rng(0)
+    lengths = np.concatenate([[(e.offset - e.onset + 1) / 25 for e in plan_episodes(1000, 25, rng)]
+                              for _ in range(40)])
+    for share, low, high in LENGTHS:
+        inside = ((lengths >= low - 0.04) & (lengths <= high + 0.04)).mean()
+        assert abs(inside - share) < 0.1, (low, high, inside)
+
+
+def test_annotators_stay_inside_the_gaps_and_never_overlap():
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        episodes = plan_episodes(800, 25, rng)
+        for marks in annotate(episodes, 800, rng).values():
+            assert all(a[1] < b[0] for a, b in zip(marks, marks[1:]))
+            assert all(0 <= m[0] <= m[1] < 800 and 1 <= m[2] <= 6 for m in marks)
+
+
+def test_subject_splits_are_6_2_2_and_subject_independent():
+    splits = subject_splits([f"s{i}" for i in range(10)], seed=3)
+    assert sorted(splits.values()).count("train") == 6 and list(splits.values()).count("test") == 2
+
+
+@pytest.fixture(scope="module")
+def long_videos(tmp_path_factory):
+    root = tmp_path_factory.mktemp("long")
+    summary = write_long(root, 6, seed=0, size=32, progress=False, seconds=(12.0, 16.0), videos_per_subject=1)
+    return root, summary
+
+
+def test_written_videos_faces_and_annotations(long_videos):
+    root, summary = long_videos
+    table = read_long_videos(root / "annotations.json")
+    truth = pd.read_csv(root / "episodes.csv")
+    assert set(table.annotator) == {"a1", "a2", "a3", "a4", "a5", "final"}
+    assert {split: len(v) for split, v in summary["splits"].items()} == {"train": 4, "validation": 1, "test": 1}
+    for video, rows in table.groupby("video"):
+        frames = int(rows.frames.iloc[0])
+        assert probe(root / "videos" / f"{video}.mp4").frames == frames
+        assert len(list((root / "faces" / video).glob("*.jpg"))) == frames
+        final = rows[rows.annotator == "final"][["onset", "offset"]].to_numpy().tolist()
+        true = truth[truth.video == video][["onset", "offset"]].to_numpy().tolist()
+        assert interval_iou(final, true, frames) > 0.85  # max-voting 5 annotators recovers the episodes
+    assert summary["episodes"] == len(truth) and summary["frames"] == table.drop_duplicates("video").frames.sum()
+
+
+def test_command_line(tmp_path, capsys):
+    assert main(["synth", "--format", "long", "--out", str(tmp_path), "--clips", "1", "--size", "16"]) == 0
+    assert '"format": "long"' in capsys.readouterr().out

@@ -358,6 +358,14 @@ def cmd_build(args) -> int:
 
 
 def cmd_spot(args) -> int:
+    if args.spot_command == "features":
+        from dfer.spot.features import extract_features
+
+        table = extract_features(args.faces, args.out, args.checkpoint, args.snippet, args.stride, args.batch,
+                                 scenes_root=args.scenes, progress=not args.quiet)
+        print(f"{table.video.nunique()} videos, {len(table)} snippets of {args.snippet} frames every {args.stride} → "
+              f"{args.out} (<video>.npy, snippets.csv, features.json)")
+        return 0
     from dfer.spot.annotations import ground_truth_segments, read_proposals
     from dfer.spot.evaluate import average_recall, plot_ar_an, recall_by_duration, spotting_f1
 
@@ -653,8 +661,22 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("--quiet", action="store_true", help="no progress bars")
     build_command.set_defaults(run=cmd_build)
 
-    spot = commands.add_parser("spot", help="expression spotting in long videos (SDFE-LV): evaluation")
+    spot = commands.add_parser("spot", help="expression spotting in long videos (SDFE-LV): features, evaluation")
     spot_steps = spot.add_subparsers(dest="spot_command", required=True, metavar="STEP")
+    step = spot_steps.add_parser(
+        "features", help="snippet features of long videos from a trained dfer model (any zoo family)",
+        description="Each snippet of --snippet face crops (every --stride frames) goes through the "
+        "checkpoint's test sampler and transform; its pooled features (before the classifier) are stored "
+        "per video as OUT/<video>.npy (snippets × dim). Finished videos are skipped on a re-run.")
+    step.add_argument("faces", type=Path, help="folder of face-crop folders per video (dfer synth --format long: "
+                      "ROOT/faces; dfer preprocess: OUT/faces_224, the longest track is used)")
+    step.add_argument("--out", required=True, type=Path)
+    step.add_argument("--checkpoint", required=True, type=Path, help="a dfer training checkpoint (the extractor)")
+    step.add_argument("--snippet", type=int, default=16, help="frames per snippet (default 16, as SDFE-LV)")
+    step.add_argument("--stride", type=int, default=16, help="frames between snippet starts (default 16)")
+    step.add_argument("--batch", type=int, default=16, help="snippets per forward pass")
+    step.add_argument("--scenes", type=Path, help="scene frames per video (two-stream extractors)")
+    step.add_argument("--quiet", action="store_true")
     step = spot_steps.add_parser(
         "evaluate", help="AR@AN and AUC exactly as ActivityNet's proposal evaluation, recall by duration, MEGC F1",
         description="Proposals (ActivityNet results JSON) against ground truth (ActivityNet JSON or a "

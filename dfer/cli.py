@@ -358,6 +358,20 @@ def cmd_build(args) -> int:
 
 
 def cmd_spot(args) -> int:
+    if args.spot_command == "train":
+        from dfer.engine.config import build, read_tree
+        from dfer.spot.train import SpotConfig, train_localizer
+
+        config = build(SpotConfig, read_tree(args.config, args.overrides), "")
+        metrics = train_localizer(config, progress=not args.quiet)
+        _print_spot_metrics(metrics, config.out)
+        return 0
+    if args.spot_command == "propose":
+        from dfer.spot.train import evaluate_run
+
+        metrics = evaluate_run(args.checkpoint, args.split)
+        _print_spot_metrics(metrics, str(Path(args.checkpoint).parents[1]))
+        return 0
     if args.spot_command == "features":
         from dfer.spot.features import extract_features
 
@@ -407,6 +421,16 @@ def cmd_spot(args) -> int:
         plot_ar_an({Path(args.proposals).stem: scores}, args.plot)
         print(f"AR@AN curve: {args.plot}")
     return 0
+
+
+def _print_spot_metrics(metrics: dict, out: str) -> None:
+    baseline = metrics["sliding_windows"]
+    print(f"{metrics['split']}: {metrics['videos']} videos, {metrics['proposals']} proposals (epoch {metrics['epoch']}, "
+          f"validation AUC {metrics['validation_auc']:.2f})")
+    print(f"  AUC {metrics['auc']:.2f}  " + "  ".join(f"{k} {metrics[k]:.2f}" for k in ("AR@1", "AR@5", "AR@10", "AR@50",
+                                                                                       "AR@100")))
+    print(f"  uniform sliding windows: AUC {baseline['auc']:.2f}, AR@100 {baseline['AR@100']:.2f}")
+    print(f"  → {out} (proposals_{metrics['split']}.json, metrics_{metrics['split']}.json, ar_an_{metrics['split']}.png)")
 
 
 def cmd_train(args) -> int:
@@ -661,8 +685,19 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("--quiet", action="store_true", help="no progress bars")
     build_command.set_defaults(run=cmd_build)
 
-    spot = commands.add_parser("spot", help="expression spotting in long videos (SDFE-LV): features, evaluation")
+    spot = commands.add_parser("spot", help="expression spotting in long videos (SDFE-LV): features, BMN, evaluation")
     spot_steps = spot.add_subparsers(dest="spot_command", required=True, metavar="STEP")
+    step = spot_steps.add_parser(
+        "train", help="train a proposal localizer (BMN) on snippet features; select on validation AUC; test",
+        description="Trains the config's localizer on the train split of its annotations, keeps the epoch "
+        "with the best validation AUC (checkpoints/best.pt), then writes the test split's proposals, AR@AN "
+        "and AUC (with uniform sliding windows for comparison) into the config's out folder.")
+    step.add_argument("config", type=Path, help="YAML (configs/spot/…)")
+    step.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="e.g. epochs=20 options.positions=64")
+    step.add_argument("--quiet", action="store_true")
+    step = spot_steps.add_parser("propose", help="a trained localizer's proposals and AR@AN/AUC on a split")
+    step.add_argument("--checkpoint", required=True, type=Path)
+    step.add_argument("--split", default="test", choices=("train", "validation", "test"))
     step = spot_steps.add_parser(
         "features", help="snippet features of long videos from a trained dfer model (any zoo family)",
         description="Each snippet of --snippet face crops (every --stride frames) goes through the "

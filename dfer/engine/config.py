@@ -109,6 +109,11 @@ class RunConfig:
 
 def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> RunConfig:
     """The config in YAML file ``path`` (defaults where absent) with ``key=value`` overrides applied."""
+    return build(RunConfig, read_tree(path, overrides), "")
+
+
+def read_tree(path: str | Path | None = None, overrides: list[str] = ()) -> dict:
+    """The mapping in YAML file ``path`` (empty without one) with dotted ``key=value`` overrides set."""
     tree: dict = {}
     if path is not None:
         path = Path(path)
@@ -125,7 +130,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ru
         if not separator or not key:
             raise ConfigError(f"override {override!r} is not of the form key=value (e.g. train.epochs=5)")
         _set_dotted(tree, key.strip(), yaml.safe_load(text) if text.strip() else "")
-    return build(RunConfig, tree, "")
+    return tree
 
 
 def to_dict(config) -> dict:

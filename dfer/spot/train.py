@@ -1,0 +1,217 @@
+"""Training and running proposal localizers on snippet features (``dfer spot train|propose``).
+
+A spotting config (YAML, :class:`SpotConfig`) names the features folder (``dfer spot features``),
+the annotations (a ``dfer-long-video`` file with final intervals and train / validation / test
+splits, subject-independent) and the localizer with its options. Each video's features are
+rescaled to the localizer's ``positions`` (:func:`dfer.spot.features.rescale`); its final
+intervals become segments in [0, 1] of the frames the snippets cover. Training keeps the epoch
+with the best validation AUC (AR@AN, :mod:`dfer.spot.evaluate`), writes ``checkpoints/best.pt``
+and ``last.pt`` (atomic), ``log.csv`` and ``config.yaml``, then writes the test split's proposals
+(``proposals_test.json``, ActivityNet results) and their evaluation (``metrics.json``).
+
+:func:`sliding_windows` gives the uniform baseline: windows of several lengths at 50% overlap,
+scored at random.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from dfer.engine import checkpoint
+from dfer.errors import DatasetError
+from dfer.io.atomic import atomic_path, write_json, write_table
+from dfer.spot.annotations import FINAL, read_long_videos
+from dfer.spot.bmn import BMN, bmn_loss, proposals, targets
+from dfer.spot.evaluate import average_recall
+from dfer.spot.features import load_features, rescale
+
+LOCALIZERS = ("bmn",)
+
+
+@dataclass(frozen=True)
+class SpotConfig:
+    """A spotting run (defaults: BMN with the paper's hyperparameters, GUIDE §4.6)."""
+
+    name: str = "bmn"
+    features: str = ""  # folder of dfer spot features
+    annotations: str = ""  # dfer-long-video file with final intervals and splits
+    localizer: str = "bmn"
+    options: dict = field(default_factory=dict)  # BMN(positions, durations, samples, per_bin, hidden_*)
+    epochs: int = 9
+    step: int = 7  # learning rate × 0.1 after this many epochs
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    batch_size: int = 4
+    top: int = 100  # proposals kept per video after Soft-NMS
+    seed: int = 0
+    out: str = "runs/spot"
+
+
+@dataclass
+class VideoItem:
+    """One video's rescaled features and ground truth."""
+
+    video: str
+    features: np.ndarray  # (dim, positions)
+    segments: np.ndarray  # (n, 2) in [0, 1] of the covered frames
+    covered_frames: int
+    fps: float
+
+
+def load_videos(config: SpotConfig, split: str, positions: int) -> list[VideoItem]:
+    """The videos of ``split`` with their features and final intervals."""
+    table = read_long_videos(config.annotations)
+    videos = table.drop_duplicates("video")
+    chosen = videos[videos.split == split]
+    if chosen.empty:
+        raise DatasetError(config.annotations, f"no videos in split {split!r} (splits: {sorted(set(videos.split))})")
+    info_path = Path(config.features) / "features.json"
+    if not info_path.is_file():
+        raise DatasetError(config.features, "no features.json; run dfer spot features first")
+    import json
+
+    stride = int(json.loads(info_path.read_text())["stride"])
+    items = []
+    for video in chosen.itertuples():
+        snippets = load_features(config.features, video.video)
+        covered = len(snippets) * stride
+        final = table[(table.video == video.video) & (table.annotator == FINAL)]
+        segments = np.stack([final.onset / covered, (final.offset + 1) / covered], axis=1).clip(0, 1)
+        items.append(VideoItem(video.video, rescale(snippets, positions).T.copy(), segments.reshape(-1, 2),
+                               covered, float(video.fps)))
+    return items
+
+
+def build_localizer(config: SpotConfig, feature_dim: int) -> BMN:
+    if config.localizer not in LOCALIZERS:
+        raise ValueError(f"unknown localizer {config.localizer!r}; expected one of {LOCALIZERS}")
+    return BMN(feature_dim, **config.options)
+
+
+def propose(model: BMN, items: list[VideoItem], top: int = 100) -> pd.DataFrame:
+    """Proposals (video, t_start, t_end, score, start_frame, end_frame) of every video, in seconds."""
+    model.eval()
+    rows = []
+    with torch.inference_mode():
+        for item in items:
+            outputs = model(torch.from_numpy(item.features)[None])
+            found = proposals(outputs["confidence"][0].numpy(), outputs["start"][0].numpy(),
+                              outputs["end"][0].numpy(), top=top)
+            for start, end, score in found:
+                first, last = int(round(start * item.covered_frames)), int(round(end * item.covered_frames)) - 1
+                rows.append({"video": item.video, "t_start": first / item.fps, "t_end": (last + 1) / item.fps,
+                             "score": float(score), "start_frame": first, "end_frame": max(last, first)})
+    return pd.DataFrame(rows, columns=["video", "t_start", "t_end", "score", "start_frame", "end_frame"])
+
+
+def ground_truth(items: list[VideoItem]) -> pd.DataFrame:
+    """The items' segments in seconds (for :func:`dfer.spot.evaluate.average_recall`)."""
+    rows = [{"video": item.video, "t_start": start * item.covered_frames / item.fps,
+             "t_end": end * item.covered_frames / item.fps} for item in items for start, end in item.segments]
+    return pd.DataFrame(rows, columns=["video", "t_start", "t_end"])
+
+
+def sliding_windows(items: list[VideoItem], lengths=(0.5, 1.0, 2.0, 4.0, 8.0), overlap: float = 0.5,
+                    seed: int = 0) -> pd.DataFrame:
+    """Uniform baseline proposals: windows of each length (seconds) every ``(1 − overlap)`` ×
+    length, scored uniformly at random."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for item in items:
+        duration = item.covered_frames / item.fps
+        for length in lengths:
+            for start in np.arange(0.0, max(duration - length, 0.0) + 1e-9, length * (1 - overlap)):
+                rows.append({"video": item.video, "t_start": float(start), "t_end": float(min(start + length, duration)),
+                             "score": float(rng.uniform())})
+    return pd.DataFrame(rows, columns=["video", "t_start", "t_end", "score"])
+
+
+def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
+    """Train on the train split, select on validation AUC, test; returns the test metrics."""
+    from tqdm import tqdm
+
+    torch.manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)
+    out = Path(config.out)
+    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    positions = int(config.options.get("positions", 100))
+    train = load_videos(config, "train", positions)
+    validation = load_videos(config, "validation", positions)
+    model = build_localizer(config, train[0].features.shape[0])
+    durations = model.durations
+    labelled = [(torch.from_numpy(item.features), *map(torch.from_numpy, targets(item.segments, positions, durations)))
+                for item in train]
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step, gamma=0.1)
+    with atomic_path(out / "config.yaml") as partial:
+        import yaml
+
+        partial.write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+    log, best = [], -1.0
+    started = time.perf_counter()
+    for epoch in tqdm(range(1, config.epochs + 1), desc="spot train", unit="epoch", disable=not progress):
+        model.train()
+        order = torch.randperm(len(labelled), generator=generator).tolist()
+        losses = []
+        for first in range(0, len(order), config.batch_size):
+            batch = [labelled[i] for i in order[first:first + config.batch_size]]
+            features, iou_map, start, end = (torch.stack(parts) for parts in zip(*batch))
+            loss = bmn_loss(model(features), iou_map, start, end, generator)
+            optimizer.zero_grad()
+            loss["loss"].backward()
+            optimizer.step()
+            losses.append({k: float(v.detach()) for k, v in loss.items()})
+        schedule.step()
+        validation_auc = average_recall(ground_truth(validation), propose(model, validation, config.top)).auc
+        record = {"epoch": epoch, **pd.DataFrame(losses).mean().to_dict(), "validation_auc": validation_auc,
+                  "seconds": round(time.perf_counter() - started, 2)}
+        log.append(record)
+        write_table(out / "log.csv", pd.DataFrame(log))
+        payload = {"model": model.state_dict(), "config": asdict(config), "feature_dim": train[0].features.shape[0],
+                   "epoch": epoch, "validation_auc": validation_auc}
+        checkpoint.save(out / "checkpoints" / "last.pt", payload)
+        if validation_auc > best:
+            best = validation_auc
+            checkpoint.save(out / "checkpoints" / "best.pt", payload)
+    return evaluate_run(out / "checkpoints" / "best.pt", "test")
+
+
+def load_localizer(path: str | Path) -> tuple[BMN, SpotConfig, dict]:
+    """A trained localizer checkpoint: the model, its config and the payload."""
+    from dfer.engine.config import build
+
+    payload = checkpoint.load(Path(path))
+    if "feature_dim" not in payload or "config" not in payload:
+        raise DatasetError(path, "not a dfer spotting checkpoint (train one with dfer spot train)")
+    config = build(SpotConfig, payload["config"], "")
+    model = build_localizer(config, int(payload["feature_dim"]))
+    model.load_state_dict(payload["model"])
+    return model, config, payload
+
+
+def evaluate_run(path: str | Path, split: str = "test") -> dict:
+    """Proposals of ``split`` by a trained localizer, their AR@AN/AUC against the final intervals
+    and against uniform sliding windows; written beside the checkpoint's run folder."""
+    model, config, payload = load_localizer(path)
+    items = load_videos(config, split, model.positions)
+    found = propose(model, items, config.top)
+    truth = ground_truth(items)
+    scores = average_recall(truth, found)
+    baseline = average_recall(truth, sliding_windows(items, seed=config.seed))
+    out = Path(config.out)
+    from dfer.spot.annotations import write_proposals
+    from dfer.spot.evaluate import plot_ar_an
+
+    write_proposals(out / f"proposals_{split}.json", found)
+    plot_ar_an({config.localizer.upper(): scores, "sliding windows": baseline}, out / f"ar_an_{split}.png")
+    metrics = {"split": split, "epoch": payload.get("epoch"), "validation_auc": payload.get("validation_auc"),
+               **scores.summary(), "sliding_windows": baseline.summary(), "videos": len(items),
+               "proposals": int(len(found))}
+    write_json(out / f"metrics_{split}.json", metrics)
+    return metrics

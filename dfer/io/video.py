@@ -122,7 +122,9 @@ def iter_frames(path: str | Path, info: VideoInfo | None = None) -> Iterator[Fra
                 time = float(frame.time) if frame.time is not None else time + period
                 image = frame.to_ndarray(format="rgb24")
                 if info.rotation:
-                    image = np.ascontiguousarray(np.rot90(image, info.rotation // 90))
+                    image = np.rot90(image, info.rotation // 90)
+                # PyAV pads rows to an aligned line size (e.g. at 504 px wide); dlib needs packed rows
+                image = np.ascontiguousarray(image)
                 yield Frame(index, time, image)
                 index += 1
         except av.error.FFmpegError as error:

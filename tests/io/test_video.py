@@ -59,3 +59,12 @@ def test_bad_files_fail_at_probe_naming_the_file(bad, kind, message):
 def test_a_missing_file():
     with pytest.raises(VideoError, match="no such file"):
         probe("/nonexistent/video.mp4")
+
+
+def test_frames_are_packed_arrays_whatever_the_width(tmp_path):
+    """PyAV pads rows to an aligned line size (at 504 px wide among others); dlib's embedder
+    refuses such views, so frames come out C-contiguous."""
+    frames = [np.full((336, 504, 3), value, np.uint8) for value in (10, 200)]
+    path = make_video(tmp_path / "wide.mp4", frames, size=(336, 504))
+    decoded = [frame.image for frame in iter_frames(path)]
+    assert len(decoded) == 2 and all(image.flags.c_contiguous and image.shape == (336, 504, 3) for image in decoded)

@@ -95,6 +95,23 @@ class SnippetExtractor:
         return model.model(video, scene)["features"].float().cpu().numpy()
 
 
+def video_features(extractor: "SnippetExtractor", frames, scenes=None, snippet: int = SNIPPET,
+                   stride: int = SNIPPET, batch: int = 16) -> np.ndarray:
+    """``(snippets, dim)`` features of one video given as the paths of its face crops, one per
+    frame in order (and of its scene frames, for two-stream extractors)."""
+    images, scene_images = _Frames(frames), _Frames(scenes) if scenes is not None else None
+    starts = snippet_starts(len(frames), snippet, stride)
+    parts = []
+    for first in range(0, len(starts), batch):
+        window = [[min(s + k, len(frames) - 1) for k in range(snippet)] for s in starts[first:first + batch]]
+        parts.append(extractor([images.get(w) for w in window],
+                               [scene_images.get(w) for w in window] if scene_images else None))
+        following = starts[first + batch] if first + batch < len(starts) else len(frames)
+        for source in (images, scene_images) if scene_images else (images,):
+            source.forget_before(following)
+    return np.concatenate(parts).astype(np.float32)
+
+
 def extract_features(faces_root: str | Path, out: str | Path, checkpoint: str | Path, snippet: int = SNIPPET,
                      stride: int = SNIPPET, batch: int = 16, videos: list[str] | None = None,
                      scenes_root: str | Path | None = None, progress: bool = True) -> pd.DataFrame:
@@ -129,21 +146,14 @@ def extract_features(faces_root: str | Path, out: str | Path, checkpoint: str | 
         target = out / f"{video}.npy"
         if target.is_file():
             continue
-        images, scenes = _Frames(frames), None
+        scenes = None
         if extractor.two_stream:
             if scenes_root is None:
                 raise ValueError(f"{extractor.name} is a two-stream model: give the scene frames too (--scenes)")
-            scenes = _Frames(list_frames(Path(scenes_root) / video))
-            if len(scenes.paths) != len(frames):
-                raise DatasetError(Path(scenes_root) / video, f"{len(scenes.paths)} scene frames but {len(frames)} face crops")
-        parts = []
-        for first in range(0, len(starts), batch):
-            window = [[min(s + k, len(frames) - 1) for k in range(snippet)] for s in starts[first:first + batch]]
-            parts.append(extractor([images.get(w) for w in window], [scenes.get(w) for w in window] if scenes else None))
-            following = starts[first + batch] if first + batch < len(starts) else len(frames)
-            for source in (images, scenes) if scenes else (images,):
-                source.forget_before(following)
-        features = np.concatenate(parts).astype(np.float32)
+            scenes = list_frames(Path(scenes_root) / video)
+            if len(scenes) != len(frames):
+                raise DatasetError(Path(scenes_root) / video, f"{len(scenes)} scene frames but {len(frames)} face crops")
+        features = video_features(extractor, frames, scenes, snippet, stride, batch)
         dim = features.shape[1]
         with atomic_path(target) as partial:
             with open(partial, "wb") as handle:

@@ -372,6 +372,18 @@ def cmd_spot(args) -> int:
         metrics = evaluate_run(args.checkpoint, args.split)
         _print_spot_metrics(metrics, str(Path(args.checkpoint).parents[1]))
         return 0
+    if args.spot_command == "predict":
+        from dfer.spot.predict import save, spot_video
+
+        segments, found, facts = spot_video(args.video, args.model, args.classifier, args.top)
+        out = args.out or Path(f"{args.video.stem}_spots")
+        save(out, segments, found, facts)
+        print(f"{args.video}: {facts['frames']} frames, {len(found)} proposals; the {len(segments)} best:")
+        for row in segments.itertuples():
+            print(f"  {row.rank:3d}. {row.start:7.2f}–{row.end:7.2f} s (frames {row.onset_frame}–{row.offset_frame}) "
+                  f"score {row.score:.3f}  {row.label} {row.confidence:.2f}")
+        print(f"  → {out} (segments.csv, proposals.json, timeline.png, summary.json)")
+        return 0
     if args.spot_command == "features":
         from dfer.spot.features import extract_features
 
@@ -695,6 +707,14 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("config", type=Path, help="YAML (configs/spot/…)")
     step.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="e.g. epochs=20 options.positions=64")
     step.add_argument("--quiet", action="store_true")
+    step = spot_steps.add_parser("predict", help="expression segments in a long video: preprocess, features, "
+                                 "localizer proposals, each segment classified")
+    step.add_argument("video", type=Path)
+    step.add_argument("--model", required=True, type=Path, help="a localizer checkpoint from dfer spot train")
+    step.add_argument("--classifier", type=Path, help="DFER checkpoint that labels the segments (default: the "
+                      "localizer's feature extractor)")
+    step.add_argument("--top", type=int, default=10, help="segments to keep and classify (default 10)")
+    step.add_argument("--out", type=Path, help="output folder (default <video>_spots)")
     step = spot_steps.add_parser("propose", help="a trained localizer's proposals and AR@AN/AUC on a split")
     step.add_argument("--checkpoint", required=True, type=Path)
     step.add_argument("--split", default="test", choices=("train", "validation", "test"))

@@ -72,6 +72,25 @@ def face_folders(root: Path) -> dict[str, Path]:
     return folders
 
 
+def frame_paths(folder: Path) -> list[str]:
+    """One face crop per frame, in order. Crops named by frame index (``000123.jpg``, as ``dfer
+    preprocess`` writes them) may have gaps where the face was lost: such a frame takes the nearest
+    crop, so snippets stay aligned with the video's frames (up to its last crop)."""
+    paths = list_frames(folder)
+    if not paths:
+        raise DatasetError(folder, "no face crops")
+    stems = [Path(path).stem for path in paths]
+    if not all(stem.isdigit() for stem in stems):
+        return list(paths)
+    found = dict(zip(map(int, stems), paths))
+    indices = np.array(sorted(found))
+    wanted = np.arange(indices[-1] + 1)
+    after = indices[np.clip(np.searchsorted(indices, wanted), 0, len(indices) - 1)]
+    before = indices[np.clip(np.searchsorted(indices, wanted, side="right") - 1, 0, len(indices) - 1)]
+    nearest = np.where(np.abs(after - wanted) < np.abs(wanted - before), after, before)
+    return [found[int(i)] for i in nearest]
+
+
 class SnippetExtractor:
     """A trained dfer checkpoint as a snippet feature extractor."""
 
@@ -137,9 +156,7 @@ def extract_features(faces_root: str | Path, out: str | Path, checkpoint: str | 
             raise ValueError(f"{out} holds features made with other settings ({', '.join(changed)}); use a new folder")
     rows, started, dim = [], time.perf_counter(), None
     for video, folder in tqdm(folders.items(), desc="spot features", unit="video", disable=not progress):
-        frames = list_frames(folder)
-        if not frames:
-            raise DatasetError(folder, "no face crops")
+        frames = frame_paths(folder)
         starts = snippet_starts(len(frames), snippet, stride)
         rows += [{"video": video, "snippet": i, "start_frame": int(s), "end_frame": int(min(s + snippet, len(frames)) - 1),
                   "frames": len(frames)} for i, s in enumerate(starts)]

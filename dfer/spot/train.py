@@ -153,6 +153,9 @@ def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
         import yaml
 
         partial.write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+    import json
+
+    features_info = json.loads((Path(config.features) / "features.json").read_text())  # the extractor, for predict
     log, best = [], -1.0
     started = time.perf_counter()
     for epoch in tqdm(range(1, config.epochs + 1), desc="spot train", unit="epoch", disable=not progress):
@@ -174,7 +177,7 @@ def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
         log.append(record)
         write_table(out / "log.csv", pd.DataFrame(log))
         payload = {"model": model.state_dict(), "config": asdict(config), "feature_dim": train[0].features.shape[0],
-                   "epoch": epoch, "validation_auc": validation_auc}
+                   "features": features_info, "epoch": epoch, "validation_auc": validation_auc}
         checkpoint.save(out / "checkpoints" / "last.pt", payload)
         if validation_auc > best:
             best = validation_auc

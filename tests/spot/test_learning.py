@@ -1,8 +1,12 @@
-"""BMN really learns: on synthetic long videos, with features from a synthetic-trained extractor,
-its test AUC beats uniform sliding-window proposals by at least 15 points (a CI-sized CPU run)."""
+"""Spotting really learns, through the pipeline a user runs: synthetic long videos → ``dfer
+preprocess`` (SDFE-LV rules) → snippet features from a synthetic-trained extractor → BMN. Its test
+AUC beats uniform sliding-window proposals by at least 15 points, and ``dfer spot predict`` on a
+test video finds its episodes (a CI-sized CPU run)."""
 
+import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from dfer.cli import main
@@ -10,15 +14,17 @@ from dfer.data.synth import write_synthetic
 from dfer.data.synth_long import write_long
 from dfer.engine.config import load_config
 from dfer.engine.protocols import run
+from dfer.preprocess import options_from, preprocess
+from dfer.spot.evaluate import frame_iou
 from dfer.spot.features import extract_features
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 @pytest.fixture(scope="module")
-def features(tmp_path_factory):
-    """A 2D ResNet-18 trained briefly on synthetic FERV39k, then snippet features (16 frames every 4)
-    of 16 synthetic long videos of 8 subjects (train 8, validation 4, test 4 videos)."""
+def trained(tmp_path_factory):
+    """A 2D ResNet-18 trained briefly on synthetic FERV39k; 16 synthetic long videos of 8 subjects
+    (train 8, validation 4, test 4) preprocessed; features (16 frames every 4); BMN trained."""
     root = tmp_path_factory.mktemp("spot")
     write_synthetic(root / "ferv39k", "ferv39k", 200, seed=0, size=48, progress=False)
     config = load_config(CONFIGS / "synthetic" / "ferv39k_2d.yaml",
@@ -26,23 +32,45 @@ def features(tmp_path_factory):
                           "train.epochs=5"])
     run(config)
     checkpoint = next((root / "extractor").rglob("best.pt"))
-    write_long(root / "long", 16, seed=0, size=48, progress=False, seconds=(12.0, 20.0))
-    extract_features(root / "long" / "faces", root / "features", checkpoint, stride=4, progress=False)
-    return root
+    write_long(root / "long", 16, seed=0, size=16, progress=False, seconds=(12.0, 20.0))
+    summary = preprocess([root / "long" / "videos"], root / "preprocessed",
+                         options_from("frames", "sdfe-lv", face_sizes=(112,), scene_sizes=()), workers=2, progress=False)
+    assert summary.failed == 0
+    extract_features(root / "preprocessed" / "faces_112", root / "features", checkpoint, stride=4, progress=False)
+    out = root / "run"
+    code = main(["spot", "train", str(CONFIGS / "spot" / "bmn_synthetic.yaml"), f"features={root / 'features'}",
+                 f"annotations={root / 'long' / 'annotations.json'}", f"out={out}", "--quiet"])
+    assert code == 0
+    return root, out
 
 
-def test_bmn_beats_sliding_windows_by_15_auc_points(features, capsys):
-    out = features / "run"
-    code = main(["spot", "train", str(CONFIGS / "spot" / "bmn_synthetic.yaml"), f"features={features / 'features'}",
-                 f"annotations={features / 'long' / 'annotations.json'}", f"out={out}", "--quiet"])
-    printed = capsys.readouterr().out
-    assert code == 0, printed
-    import json
-
+def test_bmn_beats_sliding_windows_by_15_auc_points(trained, capsys):
+    root, out = trained
     metrics = json.loads((out / "metrics_test.json").read_text())
     assert metrics["videos"] == 4 and (out / "proposals_test.json").is_file() and (out / "ar_an_test.png").is_file()
-    assert metrics["auc"] >= metrics["sliding_windows"]["auc"] + 15, printed
-    assert main(["spot", "evaluate", "--ground-truth", str(features / "long" / "annotations.json"), "--subset", "test",
+    assert metrics["auc"] >= metrics["sliding_windows"]["auc"] + 15, metrics
+    capsys.readouterr()
+    assert main(["spot", "evaluate", "--ground-truth", str(root / "long" / "annotations.json"), "--subset", "test",
                  "--proposals", str(out / "proposals_test.json"), "--json"]) == 0
     again = json.loads(capsys.readouterr().out)  # the same proposals judged against the annotation file
     assert again["auc"] > metrics["sliding_windows"]["auc"]
+
+
+def test_spot_predict_finds_the_episodes_of_a_test_video(trained, tmp_path):
+    root, out = trained
+    annotations = json.loads((root / "long" / "annotations.json").read_text())["videos"]
+    video = sorted(name for name, entry in annotations.items() if entry["split"] == "test")[0]
+    assert main(["spot", "predict", str(root / "long" / "videos" / f"{video}.mp4"), "--model",
+                 str(out / "checkpoints" / "best.pt"), "--out", str(tmp_path / "spots"), "--top", "5"]) == 0
+    segments = pd.read_csv(tmp_path / "spots" / "segments.csv")
+    frames = annotations[video]["frames"]
+    assert segments["rank"].tolist() == list(range(1, len(segments) + 1)) and len(segments) == 5
+    assert ((segments.onset_frame <= segments.offset_frame) & (segments.offset_frame < frames)).all()
+    assert segments.score.is_monotonic_decreasing and segments.label.isin(
+        ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]).all()
+    episodes = pd.read_csv(root / "long" / "episodes.csv").query("video == @video")
+    found = [max(frame_iou((s.onset_frame, s.offset_frame), (e.onset, e.offset)) for e in episodes.itertuples())
+             for s in segments.itertuples()]
+    assert sum(iou >= 0.5 for iou in found) >= 2, (found, segments, episodes)
+    for name in ("proposals.json", "timeline.png", "summary.json"):
+        assert (tmp_path / "spots" / name).is_file()

@@ -54,3 +54,20 @@ def test_proposals_follow_the_boundaries():
     confidence[:, 4, 5] = 0.95  # (d = 4, t = 5): positions 5..9
     found = proposals(confidence, start, end, top=10)
     assert found[0, :2].tolist() == [5 / 20, 10 / 20] and len(found) <= 10
+
+
+def test_every_spot_config_builds_its_localizer():
+    from pathlib import Path
+
+    from dfer.engine.config import build, read_tree
+    from dfer.spot.train import SpotConfig, build_localizer
+
+    configs = sorted((Path(__file__).resolve().parents[2] / "configs" / "spot").glob("*.yaml"))
+    assert len(configs) >= 8
+    built = {}
+    for path in configs:
+        config = build(SpotConfig, read_tree(path), "")
+        key = tuple(sorted(config.options.items()))
+        if key not in built:  # one model per distinct set of options (the paper's T = 100 one is large)
+            built[key] = build_localizer(config, 512)
+        assert built[key].positions == config.options.get("positions", 100)

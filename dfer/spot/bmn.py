@@ -78,6 +78,21 @@ class BMN(nn.Module):
         confidence = self.proposal_2d(self.proposal_3d(sampled).squeeze(2))
         return {"confidence": confidence, "start": self.start(base).squeeze(1), "end": self.end(base).squeeze(1)}
 
+    # The localizer interface dfer.spot.train uses (shared with BSN).
+
+    def targets(self, segments: np.ndarray) -> dict[str, torch.Tensor]:
+        """One video's training targets (see :func:`targets`)."""
+        iou_map, start, end = targets(segments, self.positions, self.durations)
+        return {"iou_map": torch.from_numpy(iou_map), "start": torch.from_numpy(start), "end": torch.from_numpy(end)}
+
+    def loss(self, outputs: dict, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        return bmn_loss(outputs, batch["iou_map"], batch["start"], batch["end"], generator)
+
+    def propose(self, outputs: dict, index: int, top: int = 100) -> np.ndarray:
+        """Video ``index`` of a batch's outputs → ``[start, end, score]`` rows in [0, 1]."""
+        return proposals(outputs["confidence"][index].detach().numpy(), outputs["start"][index].detach().numpy(),
+                         outputs["end"][index].detach().numpy(), top=top)
+
 
 def _iou(start: np.ndarray, end: np.ndarray, segments: np.ndarray) -> np.ndarray:
     inter = np.clip(np.minimum(end[..., None], segments[:, 1]) - np.maximum(start[..., None], segments[:, 0]), 0, None)

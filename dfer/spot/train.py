@@ -27,11 +27,13 @@ from dfer.engine import checkpoint
 from dfer.errors import DatasetError
 from dfer.io.atomic import atomic_path, write_json, write_table
 from dfer.spot.annotations import FINAL, read_long_videos
-from dfer.spot.bmn import BMN, bmn_loss, proposals, targets
+from dfer.spot.bmn import BMN
+from dfer.spot.bsn import BSN
 from dfer.spot.evaluate import average_recall
 from dfer.spot.features import load_features, rescale
 
-LOCALIZERS = ("bmn",)
+#: Localizers by config name; each takes (feature_dim, **options) and offers targets, loss, propose.
+LOCALIZERS = {"bmn": BMN, "bsn": BSN}
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class SpotConfig:
     features: str = ""  # folder of dfer spot features
     annotations: str = ""  # dfer-long-video file with final intervals and splits
     localizer: str = "bmn"
-    options: dict = field(default_factory=dict)  # BMN(positions, durations, samples, per_bin, hidden_*)
+    options: dict = field(default_factory=dict)  # the localizer's: BMN(positions, durations, …), BSN(positions, …)
     epochs: int = 9
     step: int = 7  # learning rate × 0.1 after this many epochs
     lr: float = 1e-3
@@ -88,21 +90,19 @@ def load_videos(config: SpotConfig, split: str, positions: int) -> list[VideoIte
     return items
 
 
-def build_localizer(config: SpotConfig, feature_dim: int) -> BMN:
+def build_localizer(config: SpotConfig, feature_dim: int):
     if config.localizer not in LOCALIZERS:
-        raise ValueError(f"unknown localizer {config.localizer!r}; expected one of {LOCALIZERS}")
-    return BMN(feature_dim, **config.options)
+        raise ValueError(f"unknown localizer {config.localizer!r}; expected one of {sorted(LOCALIZERS)}")
+    return LOCALIZERS[config.localizer](feature_dim, **config.options)
 
 
-def propose(model: BMN, items: list[VideoItem], top: int = 100) -> pd.DataFrame:
+def propose(model, items: list[VideoItem], top: int = 100) -> pd.DataFrame:
     """Proposals (video, t_start, t_end, score, start_frame, end_frame) of every video, in seconds."""
     model.eval()
     rows = []
     with torch.inference_mode():
         for item in items:
-            outputs = model(torch.from_numpy(item.features)[None])
-            found = proposals(outputs["confidence"][0].numpy(), outputs["start"][0].numpy(),
-                              outputs["end"][0].numpy(), top=top)
+            found = model.propose(model(torch.from_numpy(item.features)[None]), 0, top)
             for start, end, score in found:
                 first, last = int(round(start * item.covered_frames)), int(round(end * item.covered_frames)) - 1
                 rows.append({"video": item.video, "t_start": first / item.fps, "t_end": (last + 1) / item.fps,
@@ -144,9 +144,7 @@ def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
     train = load_videos(config, "train", positions)
     validation = load_videos(config, "validation", positions)
     model = build_localizer(config, train[0].features.shape[0])
-    durations = model.durations
-    labelled = [(torch.from_numpy(item.features), *map(torch.from_numpy, targets(item.segments, positions, durations)))
-                for item in train]
+    labelled = [(torch.from_numpy(item.features), model.targets(item.segments)) for item in train]
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=config.step, gamma=0.1)
     with atomic_path(out / "config.yaml") as partial:
@@ -164,8 +162,9 @@ def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
         losses = []
         for first in range(0, len(order), config.batch_size):
             batch = [labelled[i] for i in order[first:first + config.batch_size]]
-            features, iou_map, start, end = (torch.stack(parts) for parts in zip(*batch))
-            loss = bmn_loss(model(features), iou_map, start, end, generator)
+            features = torch.stack([features for features, _ in batch])
+            wanted = {key: _collate([goal[key] for _, goal in batch]) for key in batch[0][1]}
+            loss = model.loss(model(features), wanted, generator)
             optimizer.zero_grad()
             loss["loss"].backward()
             optimizer.step()
@@ -185,7 +184,14 @@ def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
     return evaluate_run(out / "checkpoints" / "best.pt", "test")
 
 
-def load_localizer(path: str | Path) -> tuple[BMN, SpotConfig, dict]:
+def _collate(parts: list):
+    """Stack same-shaped tensors; keep anything else (e.g. each video's segments) as a list."""
+    if all(isinstance(p, torch.Tensor) for p in parts) and len({tuple(p.shape) for p in parts}) == 1:
+        return torch.stack(parts)
+    return parts
+
+
+def load_localizer(path: str | Path):
     """A trained localizer checkpoint: the model, its config and the payload."""
     from dfer.engine.config import build
 

@@ -27,12 +27,12 @@ def _dfew_split(root: Path, split: str, fold: int) -> list[list[str]]:
 
 @pytest.mark.parametrize(
     "format, clips, message",
-    [("dfeww", 20, "dfew, ferv39k, manifest"), ("ferv39k", 0, "positive"), ("dfew", 9, "at least 10")],
+    [("dfeww", 20, "dfew, ferv39k, manifest, long"), ("ferv39k", 0, "positive"), ("dfew", 9, "at least 10")],
 )
 def test_bad_arguments_are_refused_with_the_choices(tmp_path, format, clips, message):
     with pytest.raises(ValueError, match=message):
         write_synthetic(tmp_path, format, clips, progress=False)
-    assert FORMATS == ("dfew", "ferv39k", "manifest")
+    assert FORMATS == ("dfew", "ferv39k", "manifest", "long")
 
 
 def test_dfew_layout_and_file_names(synthetic):

@@ -67,7 +67,7 @@ def test_every_spot_config_builds_its_localizer():
     built = {}
     for path in configs:
         config = build(SpotConfig, read_tree(path), "")
-        key = tuple(sorted(config.options.items()))
+        key = (config.localizer, repr(sorted(config.options.items())))
         if key not in built:  # one model per distinct set of options (the paper's T = 100 one is large)
             built[key] = build_localizer(config, 512)
         assert built[key].positions == config.options.get("positions", 100)

@@ -372,6 +372,13 @@ def cmd_spot(args) -> int:
         metrics = evaluate_run(args.checkpoint, args.split)
         _print_spot_metrics(metrics, str(Path(args.checkpoint).parents[1]))
         return 0
+    if args.spot_command == "split":
+        from dfer.spot.annotations import assign_splits
+
+        counts = assign_splits(args.annotations, args.out, args.seed)
+        print(f"subject-independent splits (6:2:2 of the subjects): " + ", ".join(f"{k} {v} videos" for k, v in counts.items())
+              + f" → {args.out or args.annotations}")
+        return 0
     if args.spot_command == "predict":
         from dfer.spot.predict import save, spot_video
 
@@ -707,6 +714,11 @@ def build_parser() -> argparse.ArgumentParser:
     step.add_argument("config", type=Path, help="YAML (configs/spot/…)")
     step.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="e.g. epochs=20 options.positions=64")
     step.add_argument("--quiet", action="store_true")
+    step = spot_steps.add_parser("split", help="subject-independent train/validation/test splits (6:2:2 of the "
+                                 "subjects) in a dfer-long-video annotation file")
+    step.add_argument("annotations", type=Path)
+    step.add_argument("--out", type=Path, help="write here instead of changing the file")
+    step.add_argument("--seed", type=int, default=0)
     step = spot_steps.add_parser("predict", help="expression segments in a long video: preprocess, features, "
                                  "localizer proposals, each segment classified")
     step.add_argument("video", type=Path)

@@ -36,3 +36,14 @@ def stratified_folds(classes: Sequence[int], folds: int, rng: np.random.Generato
         assigned[members] = (dealt + np.arange(len(members))) % folds + 1
         dealt += len(members)
     return assigned
+
+
+def subject_splits(subjects: list[str], seed: int = 0) -> dict[str, str]:
+    """Subject → train / validation / test, 6:2:2 of the subjects (at least one in each split when
+    there are three or more), seeded."""
+    order = list(np.random.default_rng(seed).permutation(sorted(set(subjects))))
+    count = len(order)
+    test = max(round(0.2 * count), 1 if count >= 3 else 0)
+    validation = max(round(0.2 * count), 1 if count >= 3 else 0)
+    names = ["test"] * test + ["validation"] * validation + ["train"] * (count - test - validation)
+    return dict(zip(order, names))

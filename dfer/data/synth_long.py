@@ -32,6 +32,7 @@ from PIL import Image
 from dfer import labels
 from dfer.build.intervals import aggregate_intervals
 from dfer.data import synth
+from dfer.data.splits import subject_splits
 from dfer.io.atomic import atomic_path, write_table
 from dfer.io.video import write_video
 from dfer.spot.annotations import FORMAT, VERSION
@@ -103,17 +104,6 @@ def annotate(episodes: list[Episode], frames: int, rng: np.random.Generator, ann
             marked.sort()
         result[f"a{number}"] = marked
     return result
-
-
-def subject_splits(subjects: list[str], seed: int = 0) -> dict[str, str]:
-    """Subject → train / validation / test, 6:2:2 of the subjects (at least one in each split when
-    there are three or more), seeded."""
-    order = list(np.random.default_rng(seed).permutation(sorted(set(subjects))))
-    count = len(order)
-    test = max(round(0.2 * count), 1 if count >= 3 else 0)
-    validation = max(round(0.2 * count), 1 if count >= 3 else 0)
-    names = ["test"] * test + ["validation"] * validation + ["train"] * (count - test - validation)
-    return dict(zip(order, names))
 
 
 def render_long_video(episodes: list[Episode], frames: int, identity: synth.Identity, scene: str,

@@ -178,6 +178,27 @@ def read_samm_long(path: str | Path, fps: float = 200.0) -> pd.DataFrame:
     return check_intervals(pd.DataFrame(rows, columns=COLUMNS), str(path), known_only=False)
 
 
+def assign_splits(path: str | Path, out: str | Path | None = None, seed: int = 0) -> dict[str, int]:
+    """Give every video of a ``dfer-long-video`` file a subject-independent split (6:2:2 of the
+    subjects, :func:`dfer.data.splits.subject_splits`); a video without a subject counts as its own.
+    Writes ``out`` (default: the file itself, atomically); returns videos per split."""
+    from dfer.data.splits import subject_splits
+
+    path = Path(path)
+    read_long_videos(path)  # refuse a malformed file before changing anything
+    data = _json(path)
+    subjects = {video: entry.get("subject") or f"video:{video}" for video, entry in data["videos"].items()}
+    splits = subject_splits(list(subjects.values()), seed)
+    for video, entry in data["videos"].items():
+        entry["split"] = splits[subjects[video]]
+    with atomic_path(out or path) as partial:
+        partial.write_text(json.dumps(data, indent=1))
+    counts = {name: 0 for name in ("train", "validation", "test")}
+    for entry in data["videos"].values():
+        counts[entry["split"]] += 1
+    return counts
+
+
 def to_activitynet(table: pd.DataFrame, annotator: str = FINAL) -> dict:
     """ActivityNet ground-truth JSON of one annotator's intervals (default the final ones)."""
     database = {}

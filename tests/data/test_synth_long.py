@@ -6,7 +6,8 @@ import pytest
 
 from dfer.build.agreement import interval_iou
 from dfer.cli import main
-from dfer.data.synth_long import LENGTHS, annotate, plan_episodes, subject_splits, write_long
+from dfer.data.splits import subject_splits
+from dfer.data.synth_long import LENGTHS, annotate, plan_episodes, write_long
 from dfer.io.video import probe
 from dfer.spot.annotations import read_long_videos
 

@@ -99,3 +99,14 @@ def test_proposal_files(tmp_path):
     (tmp_path / "gt.json").write_text("{}")
     with pytest.raises(DatasetError, match="expected ActivityNet ground truth"):
         ground_truth_segments(tmp_path / "gt.json")
+
+
+def test_subject_independent_splits(tmp_path):
+    from dfer.cli import main
+
+    videos = {f"v{i}": {"fps": 25.0, "frames": 100, "subject": f"s{i // 2}", "final": [[1, 5, "sad"]]} for i in range(20)}
+    path = long_file(tmp_path, videos)
+    assert main(["spot", "split", str(path), "--seed", "1"]) == 0
+    table = read_long_videos(path).drop_duplicates("video")
+    assert table.groupby("subject").split.nunique().eq(1).all()  # a subject never spans two splits
+    assert table.split.value_counts().to_dict() == {"train": 12, "validation": 4, "test": 4}

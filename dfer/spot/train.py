@@ -29,12 +29,13 @@ from dfer.io.atomic import atomic_path, write_json, write_table
 from dfer.spot.annotations import FINAL, read_long_videos
 from dfer.spot.bmn import BMN
 from dfer.spot.bsn import BSN
+from dfer.spot.rc3d import RC3D
 from dfer.spot.turn import TURN
 from dfer.spot.evaluate import average_recall
 from dfer.spot.features import load_features, rescale
 
 #: Localizers by config name; each takes (feature_dim, **options) and offers targets, loss, propose.
-LOCALIZERS = {"bmn": BMN, "bsn": BSN, "turn": TURN}
+LOCALIZERS = {"bmn": BMN, "bsn": BSN, "turn": TURN, "rc3d": RC3D}
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Spotting really learns, through the pipeline a user runs: synthetic long videos → ``dfer
 preprocess`` (SDFE-LV rules) → snippet features from a synthetic-trained extractor → BMN. Its test
 AUC beats uniform sliding-window proposals by at least 15 points, and ``dfer spot predict`` on a
-test video finds its episodes; BSN and TURN train and evaluate on the same features (a CI-sized CPU run)."""
+test video finds its episodes; BSN, TURN and R-C3D train and evaluate on the same features (a CI-sized
+CPU run)."""
 
 import json
 from pathlib import Path
@@ -76,7 +77,7 @@ def test_spot_predict_finds_the_episodes_of_a_test_video(trained, tmp_path):
         assert (tmp_path / "spots" / name).is_file()
 
 
-@pytest.mark.parametrize("localizer, loss", [("bsn", "tem"), ("turn", "classification")])
+@pytest.mark.parametrize("localizer, loss", [("bsn", "tem"), ("turn", "classification"), ("rc3d", "regression")])
 def test_other_localizers_train_and_evaluate_end_to_end(trained, tmp_path, localizer, loss):
     root, _ = trained
     out = tmp_path / localizer

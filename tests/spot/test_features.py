@@ -58,3 +58,20 @@ def test_two_stream_extractors_need_scenes(long_root, tmp_path):
     checkpoint = make_checkpoint(tmp_path, "ferv39k_two_stream")
     with pytest.raises(ValueError, match="two-stream model"):
         extract_features(long_root / "faces", tmp_path / "f", checkpoint, progress=False)
+
+
+def test_two_stream_extractors_read_the_scene_frames_too(long_root, tmp_path):
+    import shutil
+
+    scenes = tmp_path / "scenes"
+    for video in ("long_001", "long_002"):  # any images serve as scene frames for the plumbing
+        shutil.copytree(long_root / "faces" / video, scenes / video)
+    checkpoint = make_checkpoint(tmp_path, "ferv39k_two_stream")
+    table = extract_features(long_root / "faces", tmp_path / "f2", checkpoint, stride=16, scenes_root=scenes,
+                             progress=False)
+    features = load_features(tmp_path / "f2", "long_001")
+    assert features.shape[0] == (table.video == "long_001").sum() and np.isfinite(features).all()
+    shutil.rmtree(scenes / "long_002")
+    (scenes / "long_002").mkdir()
+    with pytest.raises(Exception, match="0 scene frames"):
+        extract_features(long_root / "faces", tmp_path / "f3", checkpoint, scenes_root=scenes, progress=False)

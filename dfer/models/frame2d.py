@@ -10,13 +10,14 @@ final linear classifier before dropout.
 from __future__ import annotations
 
 from torch import Tensor, nn
-from torchvision.models import resnet18, resnet50
+from torchvision.models import resnet18, resnet50, resnet101
 from torchvision.models.vgg import cfgs as vgg_configs
 from torchvision.models.vgg import make_layers
 
 #: Names accepted by :func:`backbone_2d`.
-BACKBONES: tuple[str, ...] = ("resnet18", "resnet50", "vgg11", "vgg13", "vgg16")
-_VGG_CONFIG = {"vgg11": "A", "vgg13": "B", "vgg16": "D"}
+BACKBONES: tuple[str, ...] = ("resnet18", "resnet50", "resnet101", "vgg11", "vgg13", "vgg16", "vgg19")
+_RESNETS = {"resnet18": resnet18, "resnet50": resnet50, "resnet101": resnet101}
+_VGG_CONFIG = {"vgg11": "A", "vgg13": "B", "vgg16": "D", "vgg19": "E"}
 
 
 def _vgg_features(config: str) -> nn.Module:
@@ -41,12 +42,12 @@ def _vgg_features(config: str) -> nn.Module:
 def backbone_2d(name: str) -> tuple[nn.Module, int]:
     """A randomly initialised image backbone mapping ``(N, 3, H, W)`` to ``(N, D)`` and its D.
 
-    ``name`` is one of :data:`BACKBONES`. ResNets (D = 512 for resnet18, 2048 for resnet50) are
+    ``name`` is one of :data:`BACKBONES`. ResNets (D = 512 for resnet18, 2048 for resnet50/101) are
     torchvision's with the final ``fc`` removed; VGGs (D = 512) are described in
     :func:`_vgg_features`. Any input of at least 32 × 32 pixels, square or not, works.
     """
-    if name in ("resnet18", "resnet50"):
-        model = resnet18(weights=None) if name == "resnet18" else resnet50(weights=None)
+    if name in _RESNETS:
+        model = _RESNETS[name](weights=None)
         dim = model.fc.in_features
         model.fc = nn.Identity()
         return model, dim

@@ -27,11 +27,12 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from dfer.models.ceflnet import CEFLNET_INPUT, CEFLNet
 from dfer.models.frame2d import FrameCNN, FrameLSTM
+from dfer.models.tsn import TSN, TSN_BACKBONES
 from dfer.models.two_stream import two_stream
 from dfer.models.video3d import C3D, I3D, P3D, R3D18, R2Plus1D18, ResNet3D18
 
 #: Families of the models in the table (registered models may add others).
-FAMILIES: tuple[str, ...] = ("2d", "2d-lstm", "3d", "two-stream", "ceflnet")
+FAMILIES: tuple[str, ...] = ("2d", "2d-lstm", "3d", "two-stream", "tsn", "ceflnet")
 
 
 @dataclass(frozen=True)
@@ -61,17 +62,22 @@ def register(spec: ModelSpec) -> ModelSpec:
 
 FACE_8 = (3, 8, 112, 112)
 FACE_16 = (3, 16, 112, 112)
+FACE_TSN = (3, 18, 112, 112)  # 3 segments × (5 flow fields + 1) frames
 SCENE_8 = (3, 8, 112, 168)
 
 
 def _register_paper_models() -> None:
-    """The baselines of FERV39k Table 2 and DFEW Table 4, plus a few same-family companions."""
+    """The baselines of FERV39k Table 2, DFEW Table 4 and SDFE-LV Table 3's feature extractors, plus
+    a few same-family companions."""
     frame_rows = {  # backbone → (2D row, 2D-LSTM row)
-        "resnet18": ("FERV39k Table 2 'R18'", "FERV39k Table 2 'R18-LSTM', DFEW Table 4 'Resnet18+LSTM'"),
-        "resnet50": ("FERV39k Table 2 'R50'", "FERV39k Table 2 'R50-LSTM'"),
+        "resnet18": ("FERV39k Table 2 'R18'",
+                     "FERV39k Table 2 'R18-LSTM', DFEW Table 4 'Resnet18+LSTM', SDFE-LV Table 3 'Resnet18-LSTM'"),
+        "resnet50": ("FERV39k Table 2 'R50'", "FERV39k Table 2 'R50-LSTM', SDFE-LV Table 3 'Resnet50-LSTM'"),
+        "resnet101": ("no paper row", "SDFE-LV Table 3 'Resnet101-LSTM'"),
         "vgg11": ("no paper row", "DFEW Table 4 'VGG11+LSTM'"),
-        "vgg13": ("FERV39k Table 2 'VGG13'", "FERV39k Table 2 'VGG13-LSTM'"),
-        "vgg16": ("FERV39k Table 2 'VGG16'", "FERV39k Table 2 'VGG16-LSTM'"),
+        "vgg13": ("FERV39k Table 2 'VGG13'", "FERV39k Table 2 'VGG13-LSTM', SDFE-LV Table 3 'VGG13-LSTM'"),
+        "vgg16": ("FERV39k Table 2 'VGG16'", "FERV39k Table 2 'VGG16-LSTM', SDFE-LV Table 3 'VGG16-LSTM'"),
+        "vgg19": ("no paper row", "SDFE-LV Table 3 'VGG19-LSTM'"),
     }
     for backbone, (row, lstm_row) in frame_rows.items():
         title = backbone.replace("resnet", "ResNet-").replace("vgg", "VGG-")
@@ -98,17 +104,25 @@ def _register_paper_models() -> None:
     ):
         register(spec)
 
-    two_stream_rows = {  # single-stream model → FERV39k Table 2 row
-        "c3d": "'Two C3D'", "i3d": "'Two I3D'", "r3d_18": "'Two 3D-R18'",
-        "resnet18_lstm": "'Two R18-LSTM'", "vgg13_lstm": "'Two VGG13-LSTM'",
-        "resnet18": None, "resnet50": None, "vgg13": None, "resnet50_lstm": None,
+    two_stream_rows = {  # single-stream model → paper rows
+        "c3d": "FERV39k Table 2 'Two C3D', SDFE-LV Table 3 'Two C3D'", "i3d": "FERV39k Table 2 'Two I3D'",
+        "r3d_18": "FERV39k Table 2 'Two 3D-R18'", "resnet18_lstm": "FERV39k Table 2 'Two R18-LSTM'",
+        "vgg13_lstm": "FERV39k Table 2 'Two VGG13-LSTM'", "resnet50_lstm": "SDFE-LV Table 3 'Two Resnet50-LSTM'",
+        "vgg19_lstm": "SDFE-LV Table 3 'Two VGG19-LSTM'", "resnet18": None, "resnet50": None, "vgg13": None,
     }
     for stream, row in two_stream_rows.items():
         register(ModelSpec(
             f"two_{stream}", "two-stream", partial(two_stream, stream), {"video": FACE_8, "scene": SCENE_8},
-            f"face + scene {stream} streams, features concatenated, linear classifier; "
-            + (f"FERV39k Table 2 {row}" if row else "no paper row"),
+            f"face + scene {stream} streams, features concatenated, linear classifier; {row or 'no paper row'}",
             stream=stream))
+
+    for backbone in TSN_BACKBONES:
+        title = backbone.replace("resnet", "ResNet-")
+        register(ModelSpec(
+            f"tsn_{backbone}", "tsn", partial(TSN, backbone=backbone), {"video": FACE_TSN},
+            f"two-stream TSN (Wang et al. 2016): {title} on each segment's RGB frame + {title} on 5 stacked "
+            f"optical-flow fields, 3 segments, average consensus; SDFE-LV Tables 3/5 'Two TSN "
+            f"({backbone.capitalize()})'"))
 
 
     register(ModelSpec(

@@ -13,7 +13,10 @@ BATCH, FRAMES = 2, 4
 
 def tiny_options(name: str) -> dict:
     """Options that let ``name`` run on FRAMES-frame clips."""
-    return {"num_frames": FRAMES} if "num_frames" in model_options(name) else {}
+    options = model_options(name)
+    if "segments" in options:  # TSN: 2 segments of 1 flow field (2 frames)
+        return {"segments": 2, "flow_length": FRAMES // 2 - 1}
+    return {"num_frames": FRAMES} if "num_frames" in options else {}
 
 
 @pytest.mark.parametrize("name", [name for name, spec in MODELS.items() if spec.family != "ceflnet"])
@@ -45,7 +48,10 @@ def test_table_covers_the_paper_rows():
     assert "ceflnet" in MODELS
     ferv39k_two_stream = {"two_c3d", "two_i3d", "two_r3d_18", "two_resnet18_lstm", "two_vgg13_lstm"}
     dfew = {"c3d", "p3d", "r3d_18", "resnet3d_18", "i3d", "vgg11_lstm", "resnet18_lstm"}
-    assert ferv39k_two_stream | dfew <= set(MODELS)
+    sdfe_lv = {"c3d", "r3d_18", "r2plus1d_18", "resnet18_lstm", "resnet50_lstm", "resnet101_lstm", "vgg13_lstm",
+               "vgg16_lstm", "vgg19_lstm", "two_resnet50_lstm", "two_vgg19_lstm", "two_c3d", "tsn_resnet18",
+               "tsn_resnet50", "tsn_resnet101"}
+    assert ferv39k_two_stream | dfew | sdfe_lv <= set(MODELS)
 
 
 def test_frame_cnn_needs_its_number_of_frames():
@@ -67,8 +73,8 @@ def test_backbones_are_global_pooled():
         backbone, reported = backbone_2d(name)
         assert reported == dim
         assert backbone.eval()(torch.randn(1, 3, 32, 48)).shape == (1, dim)
-    with pytest.raises(ValueError, match="resnet18, resnet50, vgg11, vgg13, vgg16"):
-        backbone_2d("vgg19")
+    with pytest.raises(ValueError, match="resnet18, resnet50, resnet101, vgg11, vgg13, vgg16, vgg19"):
+        backbone_2d("vgg21")
 
 
 def test_two_stream_needs_the_scene_clip():

@@ -1,6 +1,6 @@
 """Snippet features of long videos (``dfer spot features``) and their rescaling for localizers.
 
-A trained dfer video model (any zoo family: 2D, 2D-LSTM, 3D, two-stream, CEFLNet) is the
+A trained dfer video model (any zoo family: 2D, 2D-LSTM, 3D, two-stream, TSN, CEFLNet) is the
 extractor: each snippet of ``snippet`` consecutive face crops (16, as SDFE-LV; every ``stride``
 frames) goes through the model's test sampler and transform, and its pooled ``features`` (the
 layer before the classifier) are the snippet's feature. A video's features are stored as

@@ -28,7 +28,7 @@ def make_checkpoint(folder: Path, config_name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("config_name", ["ferv39k_2d", "ferv39k_two_stream", "ferv39k_ceflnet"])
+@pytest.mark.parametrize("config_name", ["ferv39k_2d", "ferv39k_two_stream", "ferv39k_tsn", "ferv39k_ceflnet"])
 def test_windows_cover_every_face_frame(tmp_path, config_name):
     result = predict(SHARED / "videos" / "single_face.mp4", make_checkpoint(tmp_path, config_name))
     assert len(result.frames) == 72 and result.tracks == [0]

@@ -75,3 +75,12 @@ def test_two_stream_extractors_read_the_scene_frames_too(long_root, tmp_path):
     (scenes / "long_002").mkdir()
     with pytest.raises(Exception, match="0 scene frames"):
         extract_features(long_root / "faces", tmp_path / "f3", checkpoint, scenes_root=scenes, progress=False)
+
+
+def test_tsn_extractors_take_segments_of_each_snippet(long_root, tmp_path):
+    checkpoint = make_checkpoint(tmp_path, "ferv39k_tsn")  # 3 segments × 3 frames out of each 16-frame snippet
+    table = extract_features(long_root / "faces", tmp_path / "features", checkpoint, progress=False)
+    features = load_features(tmp_path / "features", "long_001")
+    rows = table[table.video == "long_001"]
+    assert features.shape == (len(rows), 1024) and np.isfinite(features).all()  # [RGB 512, flow 512]
+    assert not np.allclose(features[0], features[len(features) // 2])

@@ -56,13 +56,15 @@ def config_file(tmp_path, root, *extra):
 
 def test_killed_and_resumed_run_matches_uninterrupted(synthetic, tmp_path):
     root = synthetic("ferv39k", clips=80)
-    straight = tiny(root, tmp_path / "straight", "name=k", "train.epochs=3")
-    run(straight)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "dfer.cli", "train", str(config_file(tmp_path, root)), "name=k", "train.epochs=3"]
+    # both runs in fresh processes: bit-exact weights need the same torch state (threads, flags) in both,
+    # which the test process's earlier tests may have changed
+    straight = subprocess.run([*command, f"out={tmp_path / 'straight'}"], capture_output=True, text=True, env=env)
+    assert straight.returncode == 0, straight.stdout + straight.stderr
     expected = checkpoint.load(tmp_path / "straight" / "k" / "checkpoints" / "last.pt")
 
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    args = [sys.executable, "-m", "dfer.cli", "train", str(config_file(tmp_path, root)),
-            f"out={tmp_path / 'killed'}", "name=k", "train.epochs=3"]
+    args = [*command, f"out={tmp_path / 'killed'}"]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     last = tmp_path / "killed" / "k" / "checkpoints" / "last.pt"
     deadline = time.time() + 300

@@ -31,6 +31,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models import resnet18
 
+from dfer.models.base import ClipModel
+
 #: The paper's input (C, T, H, W): 7 clips × 5 frames of 224² faces, sub-clips back to back along T.
 CEFLNET_INPUT: tuple[int, int, int, int] = (3, 35, 224, 224)
 
@@ -114,7 +116,7 @@ class EmotionalIntensityActivation(nn.Module):
         return scores, activation_map, pooled, logits
 
 
-class CEFLNet(nn.Module):
+class CEFLNet(ClipModel):
     """Clip-aware emotion-rich feature learning network (Liu et al., Information Sciences 2022).
 
     Args:
@@ -135,6 +137,10 @@ class CEFLNet(nn.Module):
       the most emotional clip;
     - ``activation_map`` (B, clips, num_classes, clip_dim): M, the clip features scaled by every
       class's clip scores (Eq. 7).
+
+    Unlike the other zoo models, the classifier is not the shared dropout + linear head on one
+    feature vector: Eq. 9 classifies every class from its own pooled representation, so
+    ``forward_features`` (the zoo's contract) runs the whole network and returns ``features``.
     """
 
     def __init__(self, num_classes: int = 7, clips: int = 7, frames_per_clip: int = 5, clip_dim: int = 1024) -> None:
@@ -170,3 +176,7 @@ class CEFLNet(nn.Module):
             "located_clip": scores[rows, :, predicted].argmax(dim=1),
             "activation_map": activation_map,
         }
+
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
+        """V̂^f of the predicted class (see :meth:`forward`)."""
+        return self.forward(video, scene)["features"]

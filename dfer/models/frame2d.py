@@ -2,9 +2,8 @@
 
 Both apply a torchvision image backbone (random initialisation) to every frame of a clip
 ``(B, C, T, H, W)`` and differ in how the T frame embeddings are combined: concatenation
-(:class:`FrameCNN`) or an LSTM (:class:`FrameLSTM`). Every model returns
-``{"logits": (B, num_classes), "features": (B, feature_dim)}``; ``features`` is the input of the
-final linear classifier before dropout.
+(:class:`FrameCNN`) or an LSTM (:class:`FrameLSTM`). Both are :class:`~dfer.models.base.ClipModel` models:
+``forward_features`` gives the input of the shared dropout + linear classifier head.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from torch import Tensor, nn
 from torchvision.models import resnet18, resnet50, resnet101
 from torchvision.models.vgg import cfgs as vgg_configs
 from torchvision.models.vgg import make_layers
+
+from dfer.models.base import ClipModel
 
 #: Names accepted by :func:`backbone_2d`.
 BACKBONES: tuple[str, ...] = ("resnet18", "resnet50", "resnet101", "vgg11", "vgg13", "vgg16", "vgg19")
@@ -65,7 +66,7 @@ def frame_embeddings(backbone: nn.Module, video: Tensor) -> Tensor:
     return backbone(images).reshape(batch, frames, -1)
 
 
-class FrameCNN(nn.Module):
+class FrameCNN(ClipModel):
     """FERV39k "2D ConvNet": per-frame embeddings concatenated (T·D) and classified by one linear layer.
 
     ``features`` is the concatenation itself (``feature_dim = num_frames · D``); dropout is applied
@@ -78,19 +79,17 @@ class FrameCNN(nn.Module):
         self.backbone, dim = backbone_2d(backbone)
         self.num_frames = num_frames
         self.feature_dim = num_frames * dim
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(self.feature_dim, num_classes)
+        self.init_head(num_classes, dropout)
 
-    def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
         if video.dim() == 5 and video.shape[2] != self.num_frames:
             raise ValueError(f"FrameCNN was built for num_frames={self.num_frames} but got a clip of "
                              f"{video.shape[2]} frames (shape {tuple(video.shape)}); build it with "
                              f"num_frames={video.shape[2]} or sample {self.num_frames} frames")
-        features = frame_embeddings(self.backbone, video).flatten(1)
-        return {"logits": self.classifier(self.dropout(features)), "features": features}
+        return frame_embeddings(self.backbone, video).flatten(1)
 
 
-class FrameLSTM(nn.Module):
+class FrameLSTM(ClipModel):
     """FERV39k "2D ConvNet-LSTM": per-frame embeddings → LSTM → last hidden state → BatchNorm1d → linear.
 
     One LSTM layer with ``hidden`` units (1024 in the paper) reads the frames in order; its final
@@ -105,10 +104,8 @@ class FrameLSTM(nn.Module):
         self.lstm = nn.LSTM(dim, hidden, batch_first=True)
         self.norm = nn.BatchNorm1d(hidden)
         self.feature_dim = hidden
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(hidden, num_classes)
+        self.init_head(num_classes, dropout)
 
-    def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
         _, (last_hidden, _) = self.lstm(frame_embeddings(self.backbone, video))
-        features = self.norm(last_hidden[-1])
-        return {"logits": self.classifier(self.dropout(features)), "features": features}
+        return self.norm(last_hidden[-1])

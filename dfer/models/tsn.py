@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from dfer.models.base import ClipModel
 from dfer.models.frame2d import backbone_2d, frame_embeddings
 
 #: Backbones of SDFE-LV's "Two TSN (Resnet18/50/101)".
@@ -56,7 +57,7 @@ def _flow_input_resnet(backbone: str, channels: int) -> tuple[nn.Module, int]:
     return model, dim
 
 
-class TSN(nn.Module):
+class TSN(ClipModel):
     """Two-stream TSN over clips of ``segments`` × (``flow_length`` + 1) frames (see the module docstring).
 
     ``video`` is ``(B, 3, T, H, W)``, normalised RGB, with T = segments · (flow_length + 1). The flow
@@ -77,8 +78,7 @@ class TSN(nn.Module):
         self.spatial, dim = backbone_2d(backbone)
         self.temporal, _ = _flow_input_resnet(backbone, 2 * flow_length)
         self.feature_dim = 2 * dim
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(self.feature_dim, num_classes)
+        self.init_head(num_classes, dropout)
 
     @property
     def frames(self) -> int:
@@ -100,7 +100,7 @@ class TSN(nn.Module):
             flows = torch.from_numpy(flows).reshape(shape).clamp(-self.flow_bound, self.flow_bound) / self.flow_bound
         return flows.to(device=snippets.device, dtype=snippets.dtype)
 
-    def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
         if video.dim() != 5 or video.shape[2] != self.frames:
             raise ValueError(f"TSN with segments={self.segments}, flow_length={self.flow_length} takes clips "
                              f"(B, C, {self.frames}, H, W), got shape {tuple(video.shape)}; sample them with the "
@@ -111,5 +111,4 @@ class TSN(nn.Module):
         spatial = frame_embeddings(self.spatial, middle).mean(1)
         flows = self.optical_flow(snippets).flatten(0, 1)  # (B·K, 2L, H, W)
         temporal = self.temporal(flows).reshape(batch, self.segments, -1).mean(1)
-        features = torch.cat([spatial, temporal], 1)
-        return {"logits": self.classifier(self.dropout(features)), "features": features}
+        return torch.cat([spatial, temporal], 1)

@@ -2,9 +2,9 @@
 
 The papers feed 16 frames of 112 × 112 (DFEW) or 8 frames (FERV39k). Every network here ends in an
 adaptive pooling layer, so it also runs on other clip sizes, non-square frames (FERV39k scenes are
-112 × 168) and small test clips (8 frames of 32 × 32 or smaller). Every model returns
-``{"logits": (B, num_classes), "features": (B, feature_dim)}``; ``features`` is the input of the
-final linear classifier before dropout. All weights are randomly initialised.
+112 × 168) and small test clips (8 frames of 32 × 32 or smaller). Every model is a
+:class:`~dfer.models.base.ClipModel`: ``forward_features`` gives the input of the shared dropout +
+linear classifier head. All weights are randomly initialised.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import torch
 from torch import Tensor, nn
 from torchvision.models.video import r2plus1d_18, r3d_18
 from torchvision.models.video.resnet import BasicBlock, Conv3DSimple, VideoResNet
+
+from dfer.models.base import ClipModel
 
 Size3 = int | tuple[int, int, int]
 
@@ -44,7 +46,7 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.zeros_(module.bias)
 
 
-class C3D(nn.Module):
+class C3D(ClipModel):
     """C3D (Tran et al. 2015): eight 3×3×3 convolutions, five max pools, fc6/fc7 of 4096 units.
 
     Pool1 is 1×2×2, the others 2×2×2; pool5 pads height and width by one, as in the original, so a
@@ -81,13 +83,11 @@ class C3D(nn.Module):
             nn.Linear(512 * 4 * 4, 4096), nn.ReLU(inplace=True), nn.Dropout(dropout),  # fc6
             nn.Linear(4096, 4096), nn.ReLU(inplace=True),  # fc7
         )
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(4096, num_classes)  # fc8
+        self.init_head(num_classes, dropout)  # fc8
         _init_weights(self)
 
-    def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
-        features = self.fc(self.convs(video))
-        return {"logits": self.classifier(self.dropout(features)), "features": features}
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
+        return self.fc(self.convs(video))
 
 
 #: Bottleneck blocks per stage of P3D ResNets, by the depth of the 2D ResNet they inflate.
@@ -132,7 +132,7 @@ class P3DBlock(nn.Module):
         return self.relu(self.expand(y) + self.shortcut(x))
 
 
-class P3D(nn.Module):
+class P3D(ClipModel):
     """Pseudo-3D ResNet (Qiu et al. 2017): a bottleneck ResNet whose 3×3 convolutions become P3D blocks.
 
     Blocks cycle A, B, C through the whole network, as in the paper. ``depth`` picks the stage
@@ -163,13 +163,11 @@ class P3D(nn.Module):
                 in_channels = planes * P3DBlock.expansion
         self.blocks = nn.Sequential(*blocks)
         self.pool = nn.Sequential(nn.AdaptiveAvgPool3d(1), nn.Flatten(1))
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(self.feature_dim, num_classes)
+        self.init_head(num_classes, dropout)
         _init_weights(self)
 
-    def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
-        features = self.pool(self.blocks(self.stem(video)))
-        return {"logits": self.classifier(self.dropout(features)), "features": features}
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
+        return self.pool(self.blocks(self.stem(video)))
 
 
 #: Inception-v1 modules as inflated by I3D: name → widths of (1×1; 1×1 → 3×3; 1×1 → 3×3; pool → 1×1).
@@ -208,7 +206,7 @@ class InceptionModule(nn.Module):
         return torch.cat([branch(x) for branch in self.branches], 1)
 
 
-class I3D(nn.Module):
+class I3D(ClipModel):
     """I3D (Carreira & Zisserman 2017): Inception-v1 inflated to 3D, RGB stream.
 
     Stem: 7×7×7 convolution stride 2, 1×3×3 max pool stride 1×2×2, 1×1×1 and 3×3×3 convolutions,
@@ -241,16 +239,14 @@ class I3D(nn.Module):
         layers["pool"] = nn.AdaptiveAvgPool3d(1)
         layers["flatten"] = nn.Flatten(1)
         self.features = nn.Sequential(layers)
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(channels, num_classes)
+        self.init_head(num_classes, dropout)
         _init_weights(self)
 
-    def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
-        features = self.features(video)
-        return {"logits": self.classifier(self.dropout(features)), "features": features}
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
+        return self.features(video)
 
 
-class VideoResNetClassifier(nn.Module):
+class VideoResNetClassifier(ClipModel):
     """A torchvision :class:`VideoResNet` body whose ``fc`` is replaced by dropout and a linear classifier.
 
     ``features`` is the body's global average pool (512 values for the 18-layer networks).
@@ -262,14 +258,12 @@ class VideoResNetClassifier(nn.Module):
         super().__init__()
         body.fc = nn.Identity()
         self.body = body
-        self.dropout = nn.Dropout(dropout)
-        self.classifier = nn.Linear(self.feature_dim, num_classes)
+        self.init_head(num_classes, dropout)
         nn.init.normal_(self.classifier.weight, 0, 0.01)
         nn.init.zeros_(self.classifier.bias)
 
-    def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
-        features = self.body(video)
-        return {"logits": self.classifier(self.dropout(features)), "features": features}
+    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
+        return self.body(video)
 
 
 class R3D18(VideoResNetClassifier):

@@ -1,10 +1,11 @@
 """The model table: name → builder, family, the paper's input and the paper row it reproduces.
 
-Every model follows one contract, so the training engine treats them alike: an ``nn.Module``
-whose ``forward(video, scene=None)`` takes ``video`` ``(B, C, T, H, W)`` (and, for two-stream
-models, ``scene`` of the same layout) and returns ``{"logits": (B, num_classes), "features":
-(B, feature_dim)}``, ``features`` being the input of the final classifier; ``model.feature_dim``
-gives D. Builders take ``num_classes`` first, then keyword options.
+Every model follows one contract (:class:`dfer.models.base.ClipModel`), so the training engine
+treats them alike: ``forward_features(video, scene=None)`` takes ``video`` ``(B, C, T, H, W)``
+(and, for two-stream models, ``scene`` of the same layout) and gives ``(B, feature_dim)``, the
+input of the shared classifier head; ``forward`` returns ``{"logits": (B, num_classes),
+"features": (B, feature_dim)}`` (CEFLNet adds its clip scores and classifies class-wise, see
+:mod:`dfer.models.ceflnet`). Builders take ``num_classes`` first, then keyword options.
 
 ``paper_input`` is one sample as the cited paper fed it: FERV39k rows (2D, 2D-LSTM and two-stream
 models) use 8 frames of 112 × 112 faces and 112 × 168 scenes; the 3D rows quote DFEW's 16
@@ -28,7 +29,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from dfer.models.ceflnet import CEFLNET_INPUT, CEFLNet
 from dfer.models.frame2d import FrameCNN, FrameLSTM
 from dfer.models.tsn import TSN, TSN_BACKBONES
-from dfer.models.two_stream import two_stream
+from dfer.models.two_stream import TwoStream
 from dfer.models.video3d import C3D, I3D, P3D, R3D18, R2Plus1D18, ResNet3D18
 
 #: Families of the models in the table (registered models may add others).
@@ -58,6 +59,22 @@ def register(spec: ModelSpec) -> ModelSpec:
         raise ValueError(f"model {spec.name!r} is already registered")
     MODELS[spec.name] = spec
     return spec
+
+
+def two_stream(kind: str, num_classes: int = 7, dropout: float = 0.5, **options) -> TwoStream:
+    """A :class:`~dfer.models.two_stream.TwoStream` whose face and scene streams are both the zoo's
+    single-stream ``kind``.
+
+    ``dropout`` is the fusion classifier's. ``options`` are ``kind``'s other options (e.g.
+    ``hidden`` of an LSTM model, ``num_frames`` of a 2D model) and apply to both streams, which
+    keep their default dropout (it matters only inside C3D, between fc6 and fc7).
+    """
+    if kind not in MODELS or MODELS[kind].family in ("two-stream", "ceflnet"):
+        singles = [name for name, spec in MODELS.items() if spec.family not in ("two-stream", "ceflnet")]
+        raise ValueError(f"two-stream kind must be a single-stream model name ({', '.join(singles)}), not {kind!r}")
+    face = build_model(kind, num_classes, **options)
+    scene = build_model(kind, num_classes, **options)
+    return TwoStream(face, scene, num_classes, dropout)
 
 
 FACE_8 = (3, 8, 112, 112)

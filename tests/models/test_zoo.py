@@ -4,9 +4,9 @@ from torchvision.models.video import R2Plus1D_18_Weights, R3D_18_Weights, r3d_18
 
 from dfer.models import zoo
 from dfer.models.frame2d import FrameCNN, FrameLSTM, backbone_2d
-from dfer.models.two_stream import TwoStream, two_stream
+from dfer.models.two_stream import TwoStream
 from dfer.models.video3d import C3D, P3D, P3DBlock
-from dfer.models.zoo import FAMILIES, MODELS, ModelSpec, build_model, complexity, model_options, register
+from dfer.models.zoo import FAMILIES, MODELS, ModelSpec, build_model, complexity, model_options, register, two_stream
 
 BATCH, FRAMES = 2, 4
 
@@ -39,6 +39,7 @@ def test_every_model_forward_backward_and_contract(name):
     with torch.no_grad():
         out = model(video, scene)
         torch.testing.assert_close(model.classifier(out["features"]), out["logits"])
+        torch.testing.assert_close(model.forward_features(video, scene), out["features"])
 
 
 def test_table_covers_the_paper_rows():
@@ -79,13 +80,19 @@ def test_backbones_are_global_pooled():
 
 def test_two_stream_needs_the_scene_clip():
     model = two_stream("resnet18_lstm", hidden=8)
-    assert model.feature_dim == 16 and model.face.classifier is not model.scene.classifier
+    assert model.feature_dim == 16 and model.face is not model.scene
+    assert model.face.classifier is None and not any(key.startswith(("face.classifier", "scene.classifier"))
+                                                     for key in model.state_dict())  # the streams' heads are gone
+    with pytest.raises(RuntimeError, match="call forward_features"):
+        model.face(torch.randn(1, 3, 2, 32, 32))
     with pytest.raises(ValueError, match="needs the scene clip"):
         model(torch.randn(1, 3, 2, 32, 32))
     with pytest.raises(ValueError, match="single-stream model name"):
         two_stream("two_c3d")
-    with pytest.raises(ValueError, match="'classifier' layer"):
+    with pytest.raises(ValueError, match="must be a ClipModel with the shared classifier head"):
         TwoStream(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="single-stream model name"):
+        two_stream("ceflnet")
 
 
 def test_build_model_errors():

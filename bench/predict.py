@@ -26,12 +26,12 @@ from dfer.assets import asset_path
 from dfer.faces.detect import make_detector
 from dfer.io.video import iter_frames, probe
 from dfer.predict import predict
-from dfer.predict.classify import DefaultClassifier
+from dfer.models.default import DefaultClassifier
 
 CHILD = """
 import json, resource, sys
 from dfer.predict import predict
-from dfer.predict.classify import DefaultClassifier
+from dfer.models.default import DefaultClassifier
 result = predict(sys.argv[1], DefaultClassifier(sys.argv[2]))
 print(json.dumps({"frames": len(result.frames), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """

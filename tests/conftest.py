@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "synthetic"
 
 
 def write_frames(folder: Path, names, size=16, seed=0):
@@ -20,6 +21,24 @@ def write_frames(folder: Path, names, size=16, seed=0):
         Image.fromarray(image).save(folder / name)
         paths.append(folder / name)
     return paths
+
+
+def make_checkpoint(folder: Path, config_name: str) -> Path:
+    """A checkpoint as ``dfer train`` writes it (weights untrained: the plumbing is under test)."""
+    import torch
+
+    from dfer import labels
+    from dfer.engine import checkpoint
+    from dfer.engine.config import load_config, to_dict
+    from dfer.models.zoo import build_model
+
+    config = load_config(CONFIGS / f"{config_name}.yaml")
+    torch.manual_seed(0)
+    model = build_model(config.model.name, num_classes=labels.NUM_CLASSES, **config.model.options)
+    path = folder / f"{config_name}.pt"
+    checkpoint.save(path, {"model": model.state_dict(), "config": to_dict(config), "model_name": config.model.name,
+                           "num_classes": labels.NUM_CLASSES})
+    return path
 
 
 @pytest.fixture(scope="session")

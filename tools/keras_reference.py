@@ -1,4 +1,4 @@
-"""Make tests/predict/data/keras_reference.npz: the original Keras model's outputs on fixed inputs.
+"""Make tests/models/data/keras_reference.npz: the original Keras model's outputs on fixed inputs.
 
 Run once, in a throwaway environment with Keras (never a dfer dependency):
 
@@ -18,7 +18,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "fixtures"
-TARGET = ROOT / "tests" / "predict" / "data" / "keras_reference.npz"
+TARGET = ROOT / "tests" / "models" / "data" / "keras_reference.npz"
 MOMENTS = {"single_face.mp4": (0, 10, 40, 70), "WolfgangLanger_Pexels.mp4": (30, 200, 420)}
 
 
@@ -27,7 +27,7 @@ def faces() -> None:
 
     from dfer.faces.track import FaceTracker
     from dfer.io.video import iter_frames
-    from dfer.predict.classify import DefaultClassifier
+    from dfer.models.default import DefaultClassifier
 
     crops = []
     for name, moments in MOMENTS.items():

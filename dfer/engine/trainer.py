@@ -1,4 +1,4 @@
-"""Training and evaluation of one run: epochs, validation-based model selection, checkpoints, resume.
+"""Training of one run: epochs, validation-based model selection, checkpoints, resume.
 
 A run folder holds ``config.yaml``, ``log.csv`` (one row per epoch), ``tensorboard/``,
 ``checkpoints/last.pt`` (every epoch) and ``best.pt`` (best validation metric), and ``results/``
@@ -26,10 +26,11 @@ from dfer.engine import checkpoint
 from dfer.engine.config import ConfigError, RunConfig, to_dict
 from dfer.engine.data import load_clips, make_dataset, make_loader
 from dfer.engine.distributed import Distributed
+from dfer.engine.inference import forward, load_weights, model_from_config, move, predict
 from dfer.errors import TrainingError
+from dfer.io.atomic import atomic_path, write_table
 from dfer.metrics.classification import uar, war
 from dfer.models.losses import DFERLoss
-from dfer.models.zoo import build_model
 
 LOG_COLUMNS = ("epoch", "lr", "train_loss", "train_war", "val_loss", "val_war", "val_uar", "unreadable_frames", "seconds")
 
@@ -48,13 +49,9 @@ class TrainResult:
 
 def build_from_config(config: RunConfig) -> tuple[torch.nn.Module, DFERLoss]:
     """The configured model (with the user's initial weights, if any) and loss."""
-    try:
-        model = build_model(config.model.name, num_classes=labels.NUM_CLASSES, **config.model.options)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"model: {error}") from None
+    model = model_from_config(config.model)
     if config.model.checkpoint:
-        payload = checkpoint.load(config.model.checkpoint)
-        checkpoint.load_model_weights(model, payload, config.model.checkpoint, config.model.name, labels.NUM_CLASSES)
+        load_weights(model, config.model.checkpoint, config.model.name)
     try:
         loss = DFERLoss(kind=config.loss.kind, lam=config.loss.lam, num_classes=labels.NUM_CLASSES,
                         feature_dim=model.feature_dim, label_smoothing=config.loss.label_smoothing)
@@ -107,41 +104,6 @@ def configure_determinism(config: RunConfig) -> None:
         torch.backends.cudnn.benchmark = False
 
 
-def move(batch: dict, device: torch.device) -> dict:
-    return {key: value.to(device, non_blocking=True) if torch.is_tensor(value) else value
-            for key, value in batch.items()}
-
-
-def forward(model: torch.nn.Module, batch: dict) -> dict:
-    return model(batch["video"], batch.get("scene"))
-
-
-@torch.no_grad()
-def predict(model: torch.nn.Module, loader, device: torch.device, amp: bool, progress: bool = False,
-            keep_features: bool = False) -> dict:
-    """Labels, predictions, probabilities (and features / CEFLNet clip scores) over ``loader``."""
-    model.eval()
-    gathered: dict[str, list] = {"label": [], "prediction": [], "probabilities": [], "clip_id": [], "index": []}
-    extra: dict[str, list] = {}
-    for batch in tqdm(loader, desc="evaluating", unit="batch", leave=False, disable=None if progress else True):  # None: off when not a terminal
-        batch = move(batch, device)
-        with torch.autocast(device.type, enabled=amp and device.type == "cuda"):
-            outputs = forward(model, batch)
-        probabilities = outputs["logits"].float().softmax(dim=1)
-        gathered["label"].append(batch["label"].cpu().numpy())
-        gathered["prediction"].append(probabilities.argmax(dim=1).cpu().numpy())
-        gathered["probabilities"].append(probabilities.cpu().numpy())
-        gathered["clip_id"].extend(batch["clip_id"])
-        gathered["index"].append(batch["index"].cpu().numpy())
-        wanted = ["features"] if keep_features else []
-        wanted += [key for key in ("clip_scores", "located_clip") if key in outputs]
-        for key in wanted:
-            extra.setdefault(key, []).append(outputs[key].float().cpu().numpy())
-    result = {key: (np.concatenate(value) if key != "clip_id" else value) for key, value in gathered.items()}
-    result.update({key: np.concatenate(value) for key, value in extra.items()})
-    return result
-
-
 class Trainer:
     """Trains one configured run, resuming from ``checkpoints/last.pt`` when asked."""
 
@@ -184,8 +146,7 @@ class Trainer:
         path = self.checkpoints / "last.pt"
         if not path.is_file():
             return False
-        state = checkpoint.load(path)
-        checkpoint.load_model_weights(self.model, state, path, self.config.model.name, labels.NUM_CLASSES)
+        state = load_weights(self.model, path, self.config.model.name)
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
@@ -199,7 +160,8 @@ class Trainer:
         config = self.config
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / "config.yaml").write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+            with atomic_path(self.run_dir / "config.yaml") as partial:
+                partial.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
             self._write_splits()
         writer = self._tensorboard()
         start_epoch = self.epoch
@@ -294,13 +256,10 @@ class Trainer:
         checkpoint.save(self.checkpoints / "last.pt", payload)
 
     def _log(self, row: dict, writer) -> None:
-        path = self.run_dir / "log.csv"
-        rows = [dict(r) for r in self.history]  # rewritten whole: a resumed run keeps one row per epoch
-        partial = path.with_name(".log.csv.partial")
-        with open(partial, "w", newline="") as handle:
-            csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore").writeheader()
-            csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore").writerows(rows)
-        os.replace(partial, path)
+        with atomic_path(self.run_dir / "log.csv") as partial, open(partial, "w", newline="") as handle:
+            log = csv.DictWriter(handle, fieldnames=LOG_COLUMNS, extrasaction="ignore")
+            log.writeheader()
+            log.writerows(self.history)  # rewritten whole: a resumed run keeps one row per epoch
         if writer is not None:
             for key, value in row.items():
                 if key != "epoch":
@@ -317,4 +276,4 @@ class Trainer:
         """Which clip is in which split (the validation carve included), for the run's record."""
         splits = self.table[["clip_id", "split", "label"]].assign(
             expression=[labels.EXPRESSIONS[i] for i in self.table["label"]])
-        splits.to_csv(self.run_dir / "splits.csv", index=False)
+        write_table(self.run_dir / "splits.csv", splits)

@@ -28,6 +28,7 @@ import numpy as np
 from dfer.faces.align import five_points, similarity_transform
 from dfer.faces.detect import Detection, Detector, make_detector
 from dfer.faces.landmarks import FaceEmbedder, LandmarkPredictor
+from dfer.io.video import Frame, VideoInfo, iter_frames, probe, read_ahead
 
 
 @dataclass(frozen=True)
@@ -279,3 +280,9 @@ class FaceTracker:
         track = _Track(len(self.tracks), (0, 0, 0, 0), np.zeros((68, 2), np.float32), embedding, self.frame_index)
         self.tracks.append(track)
         return track, 0.0
+
+
+def face_stream(path, tracker: FaceTracker, info: VideoInfo | None = None) -> Iterator[tuple[Frame, list[Observation]]]:
+    """Decode the video at ``path`` once, in order (frames read ahead in a thread), and track its
+    faces: ``(frame, faces)`` per decoded frame. ``info`` is the video's :func:`probe` (probed if not given)."""
+    return tracker.track(read_ahead(iter_frames(path, info or probe(path))))

@@ -6,7 +6,8 @@ The package is callable: ``dfer.predict(video, model="default")`` is :func:`pred
 import sys
 import types
 
-from dfer.predict.pipeline import PredictionResult, PredictOptions, predict
+from dfer.predict.pipeline import predict
+from dfer.predict.result import PredictionResult, PredictOptions
 
 __all__ = ["PredictOptions", "PredictionResult", "predict"]
 

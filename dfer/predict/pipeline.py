@@ -1,122 +1,30 @@
 """``dfer.predict(video)``: expressions over time for every face in a video.
 
-One sequential decoding pass: frames are read ahead in a thread, faces are detected every few
-frames (ahead, in another thread) and followed in between (:class:`dfer.faces.track.FaceTracker`),
-each face is cropped as the model wants and classified in batches. Only the per-frame rows and a
-bounded number of thumbnails per track are kept, so memory stays flat with video length. Segments
-come from the probability sequences (:mod:`dfer.predict.segments`).
+One sequential decoding pass (:func:`dfer.faces.track.face_stream`, shared with ``dfer
+preprocess``): frames are read ahead in a thread, faces are detected every few frames (ahead, in
+another thread) and followed in between. Every frame's faces go to a scorer
+(:mod:`dfer.predict.scorers`): the default classifier on each face, or a trained video model over
+sliding windows of each track. Only the per-frame rows and a bounded number of thumbnails per track
+are kept, so memory stays flat with video length. Segments come from the probability sequences
+(:mod:`dfer.predict.segments`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import cv2
 import numpy as np
-import pandas as pd
 
 from dfer import labels
-from dfer.faces.track import FaceTracker, TrackerOptions
-from dfer.io.video import VideoInfo, iter_frames, probe, read_ahead
-from dfer.predict.segments import SegmentOptions, segments
-
-FRAME_COLUMNS = (["video", "frame", "time", "track", "left", "top", "right", "bottom"]
-                 + list(labels.EXPRESSIONS) + ["label", "confidence"])
-
-
-@dataclass(frozen=True)
-class PredictOptions:
-    """Tracking, batching, segmentation and report options of :func:`predict`."""
-
-    tracker: TrackerOptions = TrackerOptions()
-    segments: SegmentOptions = SegmentOptions()
-    batch_size: int = 64
-    thumbnails: int = 8  # kept per track, spread over time (memory stays flat)
-    thumbnail_size: int = 96
-
-
-@dataclass
-class PredictionResult:
-    """What :func:`predict` found in one video."""
-
-    video: str
-    info: VideoInfo
-    model: str
-    frames: pd.DataFrame  # one row per face per frame: FRAME_COLUMNS
-    segments: pd.DataFrame  # dfer.predict.segments.SEGMENT_COLUMNS
-    thumbnails: dict[int, list[tuple[float, np.ndarray]]] = field(default_factory=dict)  # track → (time, RGB)
-    windows: pd.DataFrame | None = None  # per-window predictions of a video model
-    seconds: float = 0.0
-    options: PredictOptions = PredictOptions()
-
-    @property
-    def tracks(self) -> list[int]:
-        return sorted(int(t) for t in self.frames.track.unique())
-
-    def summary(self) -> dict:
-        """Counts, speed and per-track segment summaries (what ``summary.json`` holds)."""
-        per_track = {}
-        for track in self.tracks:
-            rows = self.frames[self.frames.track == track]
-            spans = self.segments[self.segments.track == track]
-            per_track[str(track)] = {
-                "frames": int(len(rows)), "first": float(rows.time.min()), "last": float(rows.time.max()),
-                "mean_probabilities": {name: round(float(rows[name].mean()), 4) for name in labels.EXPRESSIONS},
-                "segments": spans.drop(columns="track").round(3).to_dict("records"),
-            }
-        return {
-            "video": self.video, "model": self.model, "frames": self.info.frames or None,
-            "frames_decoded": int(self.frames.frame.max() + 1) if len(self.frames) else None,
-            "fps": round(self.info.fps, 3), "duration": round(self.info.duration, 3),
-            "width": self.info.width, "height": self.info.height, "faces_found": bool(len(self.frames)),
-            "tracks": per_track, "seconds": round(self.seconds, 2),
-            "x_real_time": round(self.info.duration / self.seconds, 2) if self.seconds and self.info.duration else None,
-            "options": asdict(self.options),
-        }
-
-    def plot(self, path: str | Path | None = None):
-        """The timeline figure (see :func:`dfer.predict.report.timeline`); saved as PNG if ``path``."""
-        from dfer.predict.report import timeline
-
-        return timeline(self, path)
-
-    def to_html(self, path: str | Path | None = None) -> str:
-        """The self-contained HTML report; written to ``path`` if given."""
-        from dfer.predict.report import html_report
-
-        return html_report(self, path)
-
-    def save(self, out: str | Path) -> dict[str, Path]:
-        """Write frames (Parquet and CSV), segments (CSV), timeline PNG, HTML report and summary.json."""
-        from dfer.predict.report import save_result
-
-        return save_result(self, Path(out))
-
-
-class _Thumbnails:
-    """At most ``2 × keep`` thumbnails per track at a regular time step that doubles when full."""
-
-    def __init__(self, keep: int, size: int, duration: float):
-        self.keep, self.size = keep, size
-        self.step = max(duration / keep, 1e-6) if duration else 1.0
-        self.by_track: dict[int, list[tuple[float, np.ndarray]]] = {}
-
-    def offer(self, track: int, time: float, image: np.ndarray, box) -> None:
-        kept = self.by_track.setdefault(track, [])
-        if kept and time - kept[-1][0] < self.step:
-            return
-        left, top, right, bottom = (int(round(v)) for v in box)
-        height, width = image.shape[:2]
-        crop = image[max(top, 0):min(bottom, height), max(left, 0):min(right, width)]
-        if crop.size == 0:
-            return
-        kept.append((time, cv2.resize(crop, (self.size, self.size), interpolation=cv2.INTER_AREA)))
-        if len(kept) > 2 * self.keep:
-            self.step *= 2
-            kept[:] = kept[::2]
+from dfer.engine.inference import VideoModel
+from dfer.faces.track import FaceTracker, face_stream
+from dfer.io.video import probe
+from dfer.models.default import DefaultClassifier
+from dfer.predict.result import PredictionResult, PredictOptions, Thumbnails, frame_table
+from dfer.predict.scorers import FrameScorer, Scorer, WindowScorer
+from dfer.predict.segments import segments
 
 
 def predict(video: str | Path, model="default", options: PredictOptions = PredictOptions(),
@@ -128,53 +36,32 @@ def predict(video: str | Path, model="default", options: PredictOptions = Predic
     ``crop(grey, box)`` and ``__call__(crops) → (N, 7)`` probabilities. ``on_frame(done, total)``
     reports progress. A video without faces gives an empty result (no error).
     """
-    from dfer.predict.classify import DefaultClassifier
-
     started = time.perf_counter()
-    if isinstance(model, (str, Path)) and str(model) != "default":
-        from dfer.predict.video_model import predict_with_checkpoint
-
-        return predict_with_checkpoint(video, Path(model), options, on_frame)
-    classifier = DefaultClassifier() if isinstance(model, str) else model
+    scorer = make_scorer(model, options)
     info = probe(video)
-    tracker = FaceTracker.shared(options.tracker)
-    thumbnails = _Thumbnails(options.thumbnails, options.thumbnail_size, info.duration)
+    thumbnails = Thumbnails(options.thumbnails, options.thumbnail_size, info.duration)
     rows: list[dict] = []
-    crops: list[np.ndarray] = []
-    probabilities: list[np.ndarray] = []
-
-    def flush():
-        if crops:
-            probabilities.append(classifier(np.stack(crops)))
-            crops.clear()
-
-    for frame, faces in tracker.track(read_ahead(iter_frames(video, info))):
-        if faces:
-            grey = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
-            for face in faces:
-                crops.append(classifier.crop(grey, face.box))
-                left, top, right, bottom = face.box
-                rows.append({"video": str(video), "frame": frame.index, "time": frame.time, "track": face.track,
-                             "left": left, "top": top, "right": right, "bottom": bottom})
-                thumbnails.offer(face.track, frame.time, frame.image, face.box)
-            if len(crops) >= options.batch_size:
-                flush()
+    for frame, faces in face_stream(video, FaceTracker.shared(options.tracker), info):
+        for face in faces:
+            left, top, right, bottom = face.box
+            rows.append({"video": str(video), "frame": frame.index, "time": frame.time, "track": face.track,
+                         "left": left, "top": top, "right": right, "bottom": bottom})
+            thumbnails.offer(face.track, frame.time, frame.image, face.box)
+        scorer.add(frame, faces)
         if on_frame is not None:
             on_frame(frame.index + 1, info.frames)
-    flush()
-    frames = frame_table(rows, np.concatenate(probabilities) if probabilities else np.zeros((0, 7)))
+    scores = scorer.finish()
+    scored = [row for row in rows if (row["track"], row["frame"]) in scores.probabilities]
+    probabilities = np.array([scores.probabilities[(row["track"], row["frame"])] for row in scored])
+    frames = frame_table(scored, probabilities.reshape(-1, labels.NUM_CLASSES))
     fps = info.fps or (1.0 / np.median(np.diff(frames.time.unique())) if frames.time.nunique() > 1 else 25.0)
-    return PredictionResult(str(video), info, getattr(classifier, "name", type(classifier).__name__), frames,
-                            segments(frames, fps, options.segments), thumbnails.by_track,
-                            seconds=time.perf_counter() - started, options=options)
+    return PredictionResult(str(video), info, scorer.name, frames, segments(frames, fps, options.segments),
+                            thumbnails.by_track, windows=scores.windows, seconds=time.perf_counter() - started,
+                            options=options)
 
 
-def frame_table(rows: list[dict], probabilities: np.ndarray) -> pd.DataFrame:
-    """The per-frame table from face rows and their probabilities (canonical order)."""
-    table = pd.DataFrame(rows, columns=FRAME_COLUMNS[:8])
-    for index, name in enumerate(labels.EXPRESSIONS):
-        table[name] = probabilities[:, index].astype(np.float64) if len(table) else pd.Series(dtype=np.float64)
-    best = probabilities.argmax(axis=1) if len(table) else np.zeros(0, int)
-    table["label"] = [labels.EXPRESSIONS[i] for i in best]
-    table["confidence"] = probabilities.max(axis=1) if len(table) else pd.Series(dtype=np.float64)
-    return table[FRAME_COLUMNS]
+def make_scorer(model="default", options: PredictOptions = PredictOptions()) -> Scorer:
+    """The scorer for ``model`` as :func:`predict` takes it (the default model is fetched on first use)."""
+    if isinstance(model, (str, Path)) and str(model) != "default":
+        return WindowScorer(VideoModel.from_checkpoint(Path(model)), options.tracker.max_gap)
+    return FrameScorer(DefaultClassifier() if isinstance(model, str) else model, options.batch_size)

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from dfer import labels  # noqa: E402
-from dfer.io.atomic import atomic_path, write_json, write_table  # noqa: E402
-
-#: One colour per expression (canonical order), used in every plot and table.
-COLOURS = {"angry": "#d62728", "disgust": "#8c564b", "fear": "#9467bd", "happy": "#f2b701",
-           "neutral": "#9e9e9e", "sad": "#1f77b4", "surprise": "#2ca02c"}
+from dfer import labels
+from dfer.io.atomic import atomic_path, write_json, write_table
+from dfer.io.figures import COLOURS, plt, png_base64, save_png
 
 
 def timeline(result, path: str | Path | None = None):
@@ -43,8 +34,7 @@ def timeline(result, path: str | Path | None = None):
         figure.legend(handles, labels.EXPRESSIONS, loc="lower center", ncol=7, frameon=False)
         figure.subplots_adjust(left=0.07, right=0.98, top=0.95, bottom=0.35 / figure.get_figheight() * 2.2)
     if path is not None:
-        with atomic_path(path) as partial:
-            figure.savefig(partial, format="png", dpi=100)
+        save_png(figure, path, close=False)
     return figure
 
 
@@ -79,13 +69,6 @@ def _track_panel(axes, result, track: int, end: float, thumbnail_seconds: float)
     band.set_ylabel("segments", rotation=0, ha="right", va="center", fontsize=8)
 
 
-def _png(figure) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=90)
-    plt.close(figure)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def html_report(result, path: str | Path | None = None) -> str:
     """A self-contained HTML page: video facts, timeline (inline PNG), summary table and one
     section per track with its segments."""
@@ -103,7 +86,7 @@ def html_report(result, path: str | Path | None = None) -> str:
     if not result.tracks:
         parts.append("<p><b>No face was found in this video.</b> Nothing to report.</p>")
     else:
-        parts.append(f"<img alt='timeline' src='data:image/png;base64,{_png(timeline(result))}'>")
+        parts.append(f"<img alt='timeline' src='data:image/png;base64,{png_base64(timeline(result))}'>")
         parts.append("<h2>Summary</h2><table><tr><th>track</th><th>from (s)</th><th>to (s)</th>"
                      "<th>frames</th><th>main expression</th><th>segments</th></tr>")
         for track, facts in summary["tracks"].items():

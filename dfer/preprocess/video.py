@@ -26,9 +26,9 @@ import cv2
 import numpy as np
 
 from dfer.faces.align import alignment_matrix, warp
-from dfer.faces.track import FaceTracker, TrackerOptions
+from dfer.faces.track import FaceTracker, TrackerOptions, face_stream
 from dfer.io.atomic import write_json, write_table
-from dfer.io.video import MAX_PIXELS, VideoError, iter_frames, probe, read_ahead
+from dfer.io.video import MAX_PIXELS, VideoError, probe
 from dfer.preprocess import rules
 from dfer.preprocess.layouts import LAYOUTS, Placement
 from dfer.preprocess.table import NO_FACE, frame_rows, landmarks_of, make_frame_table
@@ -170,7 +170,7 @@ def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: 
     info = probe(path, options.max_pixels)
     tracker = FaceTracker.shared(options.tracker, options.detector, options.detector_options)
     tracked = ((frame, frame_rows(key, frame.index, frame.time, faces, tracker.last_cut))
-               for frame, faces in tracker.track(read_ahead(iter_frames(path, info))))
+               for frame, faces in face_stream(path, tracker, info))
     rows: list[dict] = []
     for frame, final in rules.complete_gaps(tracked, options.tracker.max_gap, options.fill_failed):
         rows.extend(final)

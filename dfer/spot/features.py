@@ -9,7 +9,7 @@ videos); ``OUT/snippets.csv`` gives each snippet's frames and ``OUT/features.jso
 
 :func:`rescale` brings a ``(snippets, dim)`` sequence to the ``T`` positions a localizer takes
 (BMN: 100) as BMN does: each of ``T`` equal bins over the snippet axis is sampled at 3 points,
-features linearly interpolated there and averaged (GUIDE §4.6).
+features linearly interpolated there and averaged (the input rescaling of BMN, Lin et al., ICCV 2019).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 from dfer.data.records import list_frames
+from dfer.engine.inference import VideoModel
 from dfer.errors import DatasetError
 from dfer.io.atomic import atomic_path, write_json, write_table
 
@@ -95,13 +96,10 @@ class SnippetExtractor:
     """A trained dfer checkpoint as a snippet feature extractor."""
 
     def __init__(self, checkpoint: str | Path, device: str = "cpu"):
-        from dfer.predict.video_model import VideoModel
-
-        self.video_model = VideoModel(Path(checkpoint), device)
+        self.video_model = VideoModel.from_checkpoint(checkpoint, device)
         self.name = self.video_model.name
         self.two_stream = bool(self.video_model.scene_size)
 
-    @torch.inference_mode()
     def __call__(self, snippets: list[list[np.ndarray]], scenes: list[list[np.ndarray]] | None = None) -> np.ndarray:
         """``(len(snippets), dim)`` features of snippets of uint8 RGB face crops (and, for a
         two-stream model, the matching scene frames)."""
@@ -109,9 +107,9 @@ class SnippetExtractor:
         if self.two_stream and scenes is None:
             raise ValueError(f"{self.name} is a two-stream model: give the scene frames too (--scenes)")
         pairs = [model.window_input(faces, scenes[i] if self.two_stream else None) for i, faces in enumerate(snippets)]
-        video = torch.stack([pair[0] for pair in pairs]).to(model.device)
-        scene = torch.stack([pair[1] for pair in pairs]).to(model.device) if self.two_stream else None
-        return model.model(video, scene)["features"].float().cpu().numpy()
+        video = torch.stack([pair[0] for pair in pairs])
+        scene = torch.stack([pair[1] for pair in pairs]) if self.two_stream else None
+        return model.outputs(video, scene)["features"].numpy()
 
 
 def video_features(extractor: "SnippetExtractor", frames, scenes=None, snippet: int = SNIPPET,

@@ -13,7 +13,7 @@ import torch
 
 from dfer.io.video import iter_frames
 from dfer.predict import PredictOptions, predict
-from dfer.predict.classify import DefaultClassifier
+from dfer.models.default import DefaultClassifier
 from dfer.predict.segments import SEGMENT_COLUMNS
 
 from tests.conftest import SHARED, make_video

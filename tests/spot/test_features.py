@@ -8,7 +8,7 @@ import pytest
 from dfer.data.synth_long import write_long
 from dfer.spot.features import extract_features, load_features, rescale, snippet_starts
 
-from tests.predict.test_video_model import make_checkpoint
+from tests.conftest import make_checkpoint
 
 
 def test_snippet_starts():

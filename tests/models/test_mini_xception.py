@@ -48,7 +48,7 @@ def test_not_a_model_file_is_refused(tmp_path):
 
 
 def test_default_classifier_returns_canonical_order():
-    from dfer.predict.classify import DefaultClassifier
+    from dfer.models.default import DefaultClassifier
 
     classifier = DefaultClassifier(WEIGHTS)
     probabilities = classifier(REFERENCE["faces"])

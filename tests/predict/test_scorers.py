@@ -1,31 +1,13 @@
 """``dfer predict --model CHECKPOINT``: sliding windows of a dfer video model over each track."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from dfer import labels
-from dfer.engine import checkpoint
-from dfer.engine.config import load_config, to_dict
-from dfer.models.zoo import build_model
 from dfer.predict import predict
 
-from tests.conftest import SHARED
-
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "synthetic"
-
-
-def make_checkpoint(folder: Path, config_name: str) -> Path:
-    """A checkpoint as ``dfer train`` writes it (weights untrained: the plumbing is under test)."""
-    config = load_config(CONFIGS / f"{config_name}.yaml")
-    torch.manual_seed(0)
-    model = build_model(config.model.name, num_classes=labels.NUM_CLASSES, **config.model.options)
-    path = folder / f"{config_name}.pt"
-    checkpoint.save(path, {"model": model.state_dict(), "config": to_dict(config), "model_name": config.model.name,
-                           "num_classes": labels.NUM_CLASSES})
-    return path
+from tests.conftest import SHARED, make_checkpoint
 
 
 @pytest.mark.parametrize("config_name", ["ferv39k_2d", "ferv39k_two_stream", "ferv39k_tsn", "ferv39k_ceflnet"])

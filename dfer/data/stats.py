@@ -37,10 +37,7 @@ def _crosstab(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def write_stats(stats: dict[str, pd.DataFrame], table: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
     """Write each summary as CSV and one PNG figure (classes, scenes, frame counts) into ``out``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from dfer.io.figures import plt, save_png
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -71,8 +68,5 @@ def write_stats(stats: dict[str, pd.DataFrame], table: pd.DataFrame, out: Path, 
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    path = out / "stats.png"
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    written.append(path)
+    written.append(save_png(figure, out / "stats.png"))
     return written

@@ -10,7 +10,6 @@ are canonical class indices 0..K−1 and every metric is a fraction in [0, 1] (t
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -145,41 +144,6 @@ def cross_scenario_matrix(
         index=pd.Index(scenarios, name="trained on"),
         columns=pd.Index(scenarios, name="tested on"),
     )
-
-
-def plot_confusion(
-    confusion: np.ndarray, class_names: Sequence[str], path: str | Path, normalize: bool = True, title: str = ""
-) -> Path:
-    """Write a confusion-matrix heat map as PNG (rows true, columns predicted) and return its path.
-
-    With ``normalize`` cells are coloured and annotated by row-normalised percentages
-    (100·count / row total; 0 for a class without samples); otherwise by raw counts.
-    """
-    from matplotlib.figure import Figure
-
-    counts = np.asarray(confusion)
-    totals = counts.sum(axis=1, keepdims=True)
-    shares = np.divide(counts, totals, out=np.zeros(counts.shape), where=totals > 0)
-    values = 100 * shares if normalize else counts
-    size = 1.5 + 0.75 * len(class_names)
-    figure = Figure(figsize=(size + 1.5, size))
-    axis = figure.subplots()
-    image = axis.imshow(values, cmap="Blues", vmin=0, vmax=100 if normalize else max(int(counts.max()), 1))
-    figure.colorbar(image, ax=axis, label="% of true class" if normalize else "samples")
-    ticks = np.arange(len(class_names))
-    axis.set_xticks(ticks, class_names, rotation=45, ha="right")
-    axis.set_yticks(ticks, class_names)
-    axis.set(xlabel="predicted", ylabel="true", title=title)
-    threshold = (100 if normalize else counts.max()) / 2
-    for (row, column), value in np.ndenumerate(values):
-        text = f"{value:.1f}" if normalize else str(value)
-        axis.text(column, row, text, ha="center", va="center", fontsize=8,
-                  color="white" if value > threshold else "black")
-    figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
 
 
 def _as_labels(

@@ -7,7 +7,7 @@ and the proposal evaluation module: the boundary-matching layer samples, for eve
 proposal (``per_bin`` interpolated points each) over the proposal extended by ``boundary_ratio``
 × its length on both sides; a Conv3d over the sample axis and Conv2d layers give a confidence map
 ``(batch, 2, D, T)`` (regression and classification confidence, as the paper). Hyperparameters
-default to the paper's (GUIDE §4.6): T = 100, 32 samples × 3, ratio 0.5, hidden 256 / 512 / 128.
+default to the paper's (Lin et al., ICCV 2019): T = 100, 32 samples × 3, ratio 0.5, hidden 256 / 512 / 128.
 
 Training targets (:func:`targets`), the loss (:func:`bmn_loss`) and the proposals of a video with
 Soft-NMS (:func:`proposals`) are here too; ``dfer.spot.train`` runs them.
@@ -18,6 +18,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+
+from dfer.metrics.temporal import segment_ioa, segment_iou
+from dfer.spot.ops import soft_nms, weighted_logistic_loss
 
 
 def sampling_weights(positions: int, durations: int, samples: int = 32, per_bin: int = 3,
@@ -94,17 +97,6 @@ class BMN(nn.Module):
                          outputs["end"][index].detach().numpy(), top=top)
 
 
-def _iou(start: np.ndarray, end: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    inter = np.clip(np.minimum(end[..., None], segments[:, 1]) - np.maximum(start[..., None], segments[:, 0]), 0, None)
-    union = (end - start)[..., None] + (segments[:, 1] - segments[:, 0]) - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
-def _ioa(start: np.ndarray, end: np.ndarray, regions: np.ndarray) -> np.ndarray:
-    inter = np.clip(np.minimum(end[:, None], regions[:, 1]) - np.maximum(start[:, None], regions[:, 0]), 0, None)
-    return inter / (end - start)[:, None]
-
-
 def targets(segments: np.ndarray, positions: int = 100, durations: int | None = None
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """BMN's training targets for ground-truth ``segments`` ``(n, 2)`` in [0, 1] of the video:
@@ -118,14 +110,14 @@ def targets(segments: np.ndarray, positions: int = 100, durations: int | None = 
     if len(segments) == 0:
         return np.zeros((durations, positions), np.float32), np.zeros(positions, np.float32), np.zeros(positions,
                                                                                                          np.float32)
-    iou = _iou(t * gap, (t + d + 1) * gap, segments).max(axis=-1)
+    iou = segment_iou(np.stack([t * gap, (t + d + 1) * gap], axis=-1), segments).max(axis=-1)
     iou[t + d >= positions] = 0.0
-    anchors = (np.arange(positions) - 0.5) * gap, (np.arange(positions) + 0.5) * gap
+    anchors = np.stack([(np.arange(positions) - 0.5) * gap, (np.arange(positions) + 0.5) * gap], axis=1)
     half = 1.5 * gap
     start_regions = np.stack([segments[:, 0] - half, segments[:, 0] + half], axis=1)
     end_regions = np.stack([segments[:, 1] - half, segments[:, 1] + half], axis=1)
-    start = _ioa(*anchors, start_regions).max(axis=1)
-    end = _ioa(*anchors, end_regions).max(axis=1)
+    start = segment_ioa(anchors, start_regions).max(axis=1)
+    end = segment_ioa(anchors, end_regions).max(axis=1)
     return iou.astype(np.float32), start.astype(np.float32), end.astype(np.float32)
 
 
@@ -135,29 +127,17 @@ def valid_mask(positions: int, durations: int) -> torch.Tensor:
     return (t + d < positions).float()
 
 
-def _weighted_logistic(predicted: torch.Tensor, positive: torch.Tensor, counted: torch.Tensor) -> torch.Tensor:
-    """The paper's binary logistic loss with positives and negatives weighted to balance."""
-    entries, positives = counted.sum(), (positive * counted).sum()
-    ratio = entries / positives.clamp(min=1)
-    weight_positive = 0.5 * ratio
-    weight_negative = 0.5 * ratio / (ratio - 1).clamp(min=1e-6)
-    epsilon = 1e-6
-    loss = (weight_positive * torch.log(predicted + epsilon) * positive
-            + weight_negative * torch.log(1 - predicted + epsilon) * (1 - positive)) * counted
-    return -loss.sum() / entries
-
-
 def bmn_loss(outputs: dict, iou_map: torch.Tensor, start: torch.Tensor, end: torch.Tensor,
              generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-    """TEM + 10 · PEM regression + PEM classification (GUIDE §4.6). Regression: MSE on all
+    """TEM + 10 · PEM regression + PEM classification (BMN's training loss). Regression: MSE on all
     proposals with IoU > 0.7 and random subsets of those in (0.3, 0.7] and (0, 0.3] as many as the
     high ones; classification: positives IoU > 0.9."""
     durations, positions = iou_map.shape[-2:]
     mask = valid_mask(positions, durations).to(iou_map.device).expand_as(iou_map)
     iou_map = iou_map * mask
     ones = torch.ones_like(start)
-    tem = (_weighted_logistic(outputs["start"], (start > 0.5).float(), ones)
-           + _weighted_logistic(outputs["end"], (end > 0.5).float(), ones))
+    tem = (weighted_logistic_loss(outputs["start"], (start > 0.5).float(), ones)
+           + weighted_logistic_loss(outputs["end"], (end > 0.5).float(), ones))
     regression, classification = outputs["confidence"][:, 0], outputs["confidence"][:, 1]
     high = (iou_map > 0.7).float()
     middle = ((iou_map > 0.3) & (iou_map <= 0.7)).float()
@@ -168,29 +148,9 @@ def bmn_loss(outputs: dict, iou_map: torch.Tensor, start: torch.Tensor, end: tor
     keep_low = low * (draws > 1 - high.sum() / low.sum().clamp(min=1)).float()
     weights = high + keep_middle + keep_low
     pem_regression = 0.5 * (((regression - iou_map) * weights) ** 2).sum() / weights.sum().clamp(min=1)
-    pem_classification = _weighted_logistic(classification, (iou_map > 0.9).float(), mask)
+    pem_classification = weighted_logistic_loss(classification, (iou_map > 0.9).float(), mask)
     total = tem + 10 * pem_regression + pem_classification
     return {"loss": total, "tem": tem, "pem_regression": pem_regression, "pem_classification": pem_classification}
-
-
-def soft_nms(proposals: np.ndarray, alpha: float = 0.4, low: float = 0.5, high: float = 0.9, top: int = 100
-             ) -> np.ndarray:
-    """BMN's Gaussian Soft-NMS on ``(n, 3)`` rows ``[start, end, score]`` (times in [0, 1]): the
-    best remaining proposal is kept and the others' scores decay by ``exp(−IoU² / alpha)`` where
-    their IoU with it exceeds ``low + (high − low) · its length``; the ``top`` best are returned."""
-    remaining = proposals[np.argsort(-proposals[:, 2], kind="stable")].copy()
-    kept = []
-    while len(remaining) and len(kept) < top:
-        best = remaining[0]
-        kept.append(best.copy())
-        remaining = remaining[1:]
-        if not len(remaining):
-            break
-        iou = _iou(remaining[:, 0], remaining[:, 1], best[None, :2])[:, 0]
-        decay = iou > low + (high - low) * (best[1] - best[0])
-        remaining[decay, 2] *= np.exp(-(iou[decay] ** 2) / alpha)
-        remaining = remaining[np.argsort(-remaining[:, 2], kind="stable")]
-    return np.array(kept).reshape(-1, 3)
 
 
 def proposals(confidence: np.ndarray, start: np.ndarray, end: np.ndarray, top: int = 100, alpha: float = 0.4

@@ -1,6 +1,6 @@
 """BSN, the Boundary-Sensitive Network (Lin et al., ECCV 2018), for expression proposals.
 
-Three parts (GUIDE §4.6):
+Three parts, as in the paper:
 
 * **TEM** — Conv1d (dim → 512, k3) → Conv1d (512 → 512, k3) → Conv1d (512 → 3, k1) with sigmoids:
   per position the probability of being inside an expression (actionness), at its start, at its end;
@@ -23,7 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from dfer.spot.bmn import _iou, _ioa, _weighted_logistic, soft_nms, targets as bmn_targets
+from dfer.metrics.temporal import segment_ioa, segment_iou
+from dfer.spot.bmn import targets as bmn_targets
+from dfer.spot.ops import soft_nms, weighted_logistic_loss
 
 
 class BSN(nn.Module):
@@ -81,15 +83,15 @@ class BSN(nn.Module):
         the segments themselves for PEM's IoU labels."""
         _, start, end = bmn_targets(segments, self.positions, 1)
         gap = 1.0 / self.positions
-        anchors = np.arange(self.positions) * gap, (np.arange(self.positions) + 1) * gap
+        anchors = np.stack([np.arange(self.positions) * gap, (np.arange(self.positions) + 1) * gap], axis=1)
         segments = np.asarray(segments, np.float64).reshape(-1, 2)
-        action = _ioa(*anchors, segments).max(axis=1) if len(segments) else np.zeros(self.positions)
+        action = segment_ioa(anchors, segments).max(axis=1) if len(segments) else np.zeros(self.positions)
         return {"action": torch.from_numpy(action.astype(np.float32)), "start": torch.from_numpy(start),
                 "end": torch.from_numpy(end), "segments": torch.from_numpy(segments)}
 
     def loss(self, outputs: dict, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         ones = torch.ones_like(outputs["start"])
-        tem = sum(_weighted_logistic(outputs[name], (batch[name] > 0.5).float(), ones)
+        tem = sum(weighted_logistic_loss(outputs[name], (batch[name] > 0.5).float(), ones)
                   for name in ("action", "start", "end"))
         features, labels = [], []
         for index, segments in enumerate(batch["segments"]):
@@ -97,7 +99,7 @@ class BSN(nn.Module):
             pairs = self.candidates(curves["start"], curves["end"])
             if not len(pairs) or not len(segments):
                 continue
-            iou = _iou(pairs[:, 0] / self.positions, (pairs[:, 1] + 1) / self.positions, segments.numpy()).max(axis=1)
+            iou = segment_iou(np.stack([pairs[:, 0], pairs[:, 1] + 1], axis=1) / self.positions, segments.numpy()).max(axis=1)
             high = np.flatnonzero(iou > 0.6)
             others = np.flatnonzero(iou <= 0.6)
             draw = torch.randperm(len(others), generator=generator).numpy()[:max(2 * len(high), 1)]

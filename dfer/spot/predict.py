@@ -20,8 +20,11 @@ import numpy as np
 import pandas as pd
 
 from dfer import labels
+from dfer.data.long_video import write_proposals
+from dfer.engine.inference import VideoModel
 from dfer.errors import DatasetError
 from dfer.io.atomic import write_json, write_table
+from dfer.io.figures import COLOURS, plt, save_png
 from dfer.preprocess import options_from
 from dfer.preprocess.table import NO_FACE
 from dfer.preprocess.video import VideoJob, process_video
@@ -35,8 +38,6 @@ SEGMENT_COLUMNS = ["rank", "start", "end", "onset_frame", "offset_frame", "score
 def spot_video(video: str | Path, model: str | Path, classifier: str | Path | None = None, top: int = 10,
                work: str | Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """(segments, all proposals, facts) of one video (see the module docstring)."""
-    from dfer.predict.video_model import VideoModel
-
     video = Path(video)
     localizer, config, payload = load_localizer(model)
     info = payload.get("features")
@@ -61,7 +62,7 @@ def spot_video(video: str | Path, model: str | Path, classifier: str | Path | No
         found = propose(localizer, [item], config.top)
         found["end_frame"] = found.end_frame.clip(upper=frames - 1)
         found["t_end"] = np.minimum(found.t_end, frames / fps)
-        judge = VideoModel(Path(classifier)) if classifier else extractor.video_model
+        judge = VideoModel.from_checkpoint(classifier) if classifier else extractor.video_model
         rows = []
         for rank, proposal in enumerate(found.head(top).itertuples(), start=1):
             crops = _read(paths[proposal.start_frame:proposal.end_frame + 1])
@@ -81,8 +82,6 @@ def spot_video(video: str | Path, model: str | Path, classifier: str | Path | No
 
 def save(out: str | Path, segments: pd.DataFrame, found: pd.DataFrame, facts: dict) -> None:
     """Write segments.csv, proposals.json, timeline.png and summary.json into ``out``."""
-    from dfer.spot.annotations import write_proposals
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_table(out / "segments.csv", segments)
@@ -93,14 +92,6 @@ def save(out: str | Path, segments: pd.DataFrame, found: pd.DataFrame, facts: di
 
 def timeline(segments: pd.DataFrame, facts: dict, path: Path) -> None:
     """The segments over the video's time, coloured by expression, opacity by proposal score."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from dfer.io.atomic import atomic_path
-    from dfer.predict.report import COLOURS
-
     figure, axis = plt.subplots(figsize=(10, 1.2 + 0.25 * max(len(segments), 1)))
     top = max(segments.score.max(), 1e-9) if len(segments) else 1.0
     for row in segments.itertuples():
@@ -113,9 +104,7 @@ def timeline(segments: pd.DataFrame, facts: dict, path: Path) -> None:
     axis.set_ylabel("rank")
     axis.set_title(f"expression segments in {Path(facts['video']).name}", fontsize=9)
     figure.tight_layout()
-    with atomic_path(path) as partial:
-        figure.savefig(partial, format="png", dpi=100)
-    plt.close(figure)
+    save_png(figure, path)
 
 
 def _facts(video: Path, frames: int, fps: float, facts: dict) -> dict:

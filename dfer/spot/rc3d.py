@@ -24,7 +24,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from dfer.spot.bmn import _iou, _weighted_logistic, soft_nms
+from dfer.metrics.temporal import segment_iou
+from dfer.spot.ops import soft_nms, weighted_logistic_loss
+
 
 
 def decode(anchors: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
@@ -85,7 +87,7 @@ class RC3D(nn.Module):
         for i in range(len(order)):
             if len(kept) == self.rois:
                 break
-            if kept and _iou(candidates[i:i + 1, 0], candidates[i:i + 1, 1], candidates[kept]).max() >= self.nms_iou:
+            if kept and segment_iou(candidates[i:i + 1, :2], candidates[kept]).max() >= self.nms_iou:
                 continue
             kept.append(i)
         extra = [i for i in range(len(order)) if i not in set(kept)][:self.rois - len(kept)]
@@ -107,7 +109,7 @@ class RC3D(nn.Module):
         label = np.zeros(len(anchors), np.float32)
         offsets = np.zeros((len(anchors), 2), np.float32)
         if len(segments):
-            iou = _iou(anchors[:, 0], anchors[:, 1], segments)
+            iou = segment_iou(anchors[:, :2], segments)
             best = iou.argmax(axis=1)
             top = iou.max(axis=1)
             label = np.where(top >= 0.7, 1.0, np.where(top < 0.3, 0.0, -1.0)).astype(np.float32)
@@ -119,7 +121,7 @@ class RC3D(nn.Module):
     def loss(self, outputs: dict, batch: dict, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
         label = batch["label"]
         positive = (label > 0).float()
-        proposal_cls = _weighted_logistic(torch.sigmoid(outputs["anchor_logit"]), positive, (label >= 0).float())
+        proposal_cls = weighted_logistic_loss(torch.sigmoid(outputs["anchor_logit"]), positive, (label >= 0).float())
         proposal_reg = (F.smooth_l1_loss(outputs["anchor_offsets"], batch["offsets"], reduction="none").sum(-1)
                         * positive).sum() / positive.sum().clamp(min=1)
         roi_labels, roi_offsets = [], []
@@ -127,7 +129,7 @@ class RC3D(nn.Module):
             rois = outputs["rois"][index].numpy().astype(np.float64)
             segments = segments.numpy()
             if len(segments):
-                iou = _iou(rois[:, 0], rois[:, 1], segments)
+                iou = segment_iou(rois[:, :2], segments)
                 roi_labels.append((iou.max(axis=1) >= 0.5).astype(np.float32))
                 spans = np.maximum(rois[:, 1] - rois[:, 0], 1e-3)
                 safe = np.stack([rois[:, 0], rois[:, 0] + spans], axis=1)
@@ -137,7 +139,7 @@ class RC3D(nn.Module):
                 roi_offsets.append(np.zeros((len(rois), 2), np.float32))
         roi_label = torch.from_numpy(np.stack(roi_labels))
         roi_target = torch.from_numpy(np.stack(roi_offsets))
-        classification = _weighted_logistic(torch.sigmoid(outputs["roi_logit"]), roi_label, torch.ones_like(roi_label))
+        classification = weighted_logistic_loss(torch.sigmoid(outputs["roi_logit"]), roi_label, torch.ones_like(roi_label))
         regression = (F.smooth_l1_loss(outputs["roi_offsets"], roi_target, reduction="none").sum(-1)
                       * roi_label).sum() / roi_label.sum().clamp(min=1)
         total = proposal_cls + classification + self.regression_weight * (proposal_reg + regression)

@@ -5,7 +5,7 @@ the annotations (a ``dfer-long-video`` file with final intervals and train / val
 splits, subject-independent) and the localizer with its options. Each video's features are
 rescaled to the localizer's ``positions`` (:func:`dfer.spot.features.rescale`); its final
 intervals become segments in [0, 1] of the frames the snippets cover. Training keeps the epoch
-with the best validation AUC (AR@AN, :mod:`dfer.spot.evaluate`), writes ``checkpoints/best.pt``
+with the best validation AUC (AR@AN, :mod:`dfer.metrics.proposals`), writes ``checkpoints/best.pt``
 and ``last.pt`` (atomic), ``log.csv`` and ``config.yaml``, then writes the test split's proposals
 (``proposals_test.json``, ActivityNet results) and their evaluation (``metrics.json``).
 
@@ -23,15 +23,16 @@ import numpy as np
 import pandas as pd
 import torch
 
+from dfer.data.long_video import FINAL, read_long_videos, write_proposals
 from dfer.engine import checkpoint
 from dfer.errors import DatasetError
 from dfer.io.atomic import atomic_path, write_json, write_table
-from dfer.spot.annotations import FINAL, read_long_videos
+from dfer.metrics.plots import plot_ar_an
+from dfer.metrics.proposals import average_recall
 from dfer.spot.bmn import BMN
 from dfer.spot.bsn import BSN
 from dfer.spot.rc3d import RC3D
 from dfer.spot.turn import TURN
-from dfer.spot.evaluate import average_recall
 from dfer.spot.features import load_features, rescale
 
 #: Localizers by config name; each takes (feature_dim, **options) and offers targets, loss, propose.
@@ -40,7 +41,7 @@ LOCALIZERS = {"bmn": BMN, "bsn": BSN, "turn": TURN, "rc3d": RC3D}
 
 @dataclass(frozen=True)
 class SpotConfig:
-    """A spotting run (defaults: BMN with the paper's hyperparameters, GUIDE §4.6)."""
+    """A spotting run (defaults: BMN with its paper's hyperparameters, Lin et al., ICCV 2019)."""
 
     name: str = "bmn"
     features: str = ""  # folder of dfer spot features
@@ -113,7 +114,7 @@ def propose(model, items: list[VideoItem], top: int = 100) -> pd.DataFrame:
 
 
 def ground_truth(items: list[VideoItem]) -> pd.DataFrame:
-    """The items' segments in seconds (for :func:`dfer.spot.evaluate.average_recall`)."""
+    """The items' segments in seconds (for :func:`dfer.metrics.proposals.average_recall`)."""
     rows = [{"video": item.video, "t_start": start * item.covered_frames / item.fps,
              "t_end": end * item.covered_frames / item.fps} for item in items for start, end in item.segments]
     return pd.DataFrame(rows, columns=["video", "t_start", "t_end"])
@@ -216,9 +217,6 @@ def evaluate_run(path: str | Path, split: str = "test") -> dict:
     scores = average_recall(truth, found)
     baseline = average_recall(truth, sliding_windows(items, seed=config.seed))
     out = Path(config.out)
-    from dfer.spot.annotations import write_proposals
-    from dfer.spot.evaluate import plot_ar_an
-
     write_proposals(out / f"proposals_{split}.json", found)
     plot_ar_an({config.localizer.upper(): scores, "sliding windows": baseline}, out / f"ar_an_{split}.png")
     metrics = {"split": split, "epoch": payload.get("epoch"), "validation_auc": payload.get("validation_auc"),

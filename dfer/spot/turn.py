@@ -17,7 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from dfer.spot.bmn import _iou, _weighted_logistic, soft_nms
+from dfer.metrics.temporal import segment_iou
+from dfer.spot.ops import soft_nms, weighted_logistic_loss
+
 
 
 class TURN(nn.Module):
@@ -60,7 +62,7 @@ class TURN(nn.Module):
         label = np.zeros(len(anchors), np.float32)
         offsets = np.zeros((len(anchors), 2), np.float32)
         if len(segments):
-            iou = _iou(anchors[:, 0], anchors[:, 1], segments)  # (anchors, segments)
+            iou = segment_iou(anchors[:, :2], segments)  # (anchors, segments)
             best = iou.argmax(axis=1)
             top = iou.max(axis=1)
             label = np.where(top >= 0.5, 1.0, np.where(top < 0.2, 0.0, -1.0)).astype(np.float32)
@@ -71,7 +73,7 @@ class TURN(nn.Module):
         label = batch["label"]
         counted = (label >= 0).float()
         positive = (label > 0).float()
-        classification = _weighted_logistic(torch.sigmoid(outputs["logit"]), positive, counted)
+        classification = weighted_logistic_loss(torch.sigmoid(outputs["logit"]), positive, counted)
         regression = ((outputs["offsets"] - batch["offsets"]).abs().sum(dim=2) * positive).sum() / positive.sum().clamp(min=1)
         return {"loss": classification + self.regression_weight * regression, "classification": classification,
                 "regression": regression}

@@ -12,7 +12,6 @@ from dfer.metrics.classification import (
     cross_scenario_matrix,
     grouped_metrics,
     per_class_recall,
-    plot_confusion,
     pooled_and_mean,
     uar,
     war,
@@ -124,13 +123,6 @@ def test_cross_scenario_matrix_missing_cells_and_custom_order():
     table = cross_scenario_matrix({("x", "y"): (0.5, 0.25)}, scenarios=["y", "x"])
     assert table.loc["x", "y"] == "50.00/25.00" and table.loc["y", "x"] == ""
 
-
-def test_plot_confusion_writes_png(tmp_path):
-    matrix = confusion([0, 0, 1, 2], [0, 1, 1, 2], num_classes=4)  # class 3 has no samples
-    for normalize in (True, False):
-        path = plot_confusion(matrix, ["a", "b", "c", "d"], tmp_path / f"out/confusion_{normalize}.png",
-                              normalize=normalize, title="t")
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from dfer.data.synth_long import write_long
 from dfer.engine.config import load_config
 from dfer.engine.protocols import run
 from dfer.preprocess import options_from, preprocess
-from dfer.spot.evaluate import frame_iou
+from dfer.metrics.temporal import frame_iou
 from dfer.spot.features import extract_features
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -70,7 +70,7 @@ def test_spot_predict_finds_the_episodes_of_a_test_video(trained, tmp_path):
     assert segments.score.is_monotonic_decreasing and segments.label.isin(
         ["angry", "disgust", "fear", "happy", "neutral", "sad", "surprise"]).all()
     episodes = pd.read_csv(root / "long" / "episodes.csv").query("video == @video")
-    found = [max(frame_iou((s.onset_frame, s.offset_frame), (e.onset, e.offset)) for e in episodes.itertuples())
+    found = [frame_iou([s.onset_frame, s.offset_frame], episodes[["onset", "offset"]].to_numpy()).max()
              for s in segments.itertuples()]
     assert sum(iou >= 0.5 for iou in found) >= 2, (found, segments, episodes)
     for name in ("proposals.json", "timeline.png", "summary.json"):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dfer.errors import DatasetError
-from dfer.spot.annotations import (COLUMNS, from_activitynet, ground_truth_segments, read_casme2, read_long_videos,
+from dfer.data.long_video import (COLUMNS, from_activitynet, ground_truth_segments, read_casme2, read_long_videos,
                                    read_proposals, read_samm_long, to_activitynet, write_long_videos,
                                    write_proposals)
 

@@ -1,6 +1,7 @@
-"""An independent, literal implementation of ActivityNet's AR@AN (GUIDE §4.5), loop by loop as
-the reference is structured, written from the algorithm's description: the yardstick for
-``dfer.spot.evaluate`` in tests and in ``bench/spot_eval.py``."""
+"""An independent, literal implementation of ActivityNet's AR@AN and AUC (``Evaluation/eval_proposal.py``),
+loop by loop as the reference is structured, written from the algorithm's description: the baseline
+``bench/spot_eval.py`` times :mod:`dfer.metrics.proposals` against, and the yardstick of its tests
+(``tests/metrics/test_proposals.py``)."""
 
 import numpy as np
 import pandas as pd

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dfer.spot.evaluate import average_recall, frame_iou, recall_by_duration, spotting_f1
+from dfer.metrics.proposals import average_recall, recall_by_duration, spotting_f1
+from dfer.metrics.temporal import frame_iou
 
-from tests.spot.reference_eval import reference_ar_an
+from bench.reference_eval import reference_ar_an
 
 
 def random_case(seed, videos=40, quantum=0.1):
@@ -78,7 +79,7 @@ def test_recall_by_duration_bins():
 
 
 def test_megc_f1():
-    assert frame_iou((10, 19), (15, 24)) == pytest.approx(5 / 15)
+    assert frame_iou((10, 19), [(15, 24)])[0] == pytest.approx(5 / 15)
     truth = pd.DataFrame({"video": ["a", "a", "b"], "onset": [10, 50, 0], "offset": [20, 60, 9]})
     predicted = pd.DataFrame({"video": ["a", "a", "a", "c"], "onset": [10, 11, 52, 0], "offset": [20, 21, 80, 5]})
     result = spotting_f1(truth, predicted)
@@ -91,7 +92,7 @@ def test_command_line(tmp_path, capsys):
     import json
 
     from dfer.cli import main
-    from dfer.spot.annotations import write_proposals
+    from dfer.data.long_video import write_proposals
 
     videos = {f"v{i}": {"fps": 25.0, "frames": 1000, "split": "test", "final": [[100, 149, "happy"], [400, 409, "sad"]]}
               for i in range(3)}

@@ -1,8 +1,9 @@
-"""Proposal evaluation for expression spotting: AR@AN and AUC exactly as ActivityNet's
-``Evaluation/eval_proposal.py``, recall by duration, MEGC-style F1, and the AR@AN plot.
+"""Proposal evaluation for expression spotting (SDFE-LV, "Evaluation Metric"): AR@AN and AUC exactly as
+ActivityNet's ``Evaluation/eval_proposal.py``, recall by duration (SDFE-LV Fig. 6), MEGC-style
+spotting F1, and :func:`evaluate_files`, the whole of ``dfer spot evaluate``.
 
-AR@AN (GUIDE §4.5), vectorised but operation for operation the reference's arithmetic, so the
-numbers are the same (tested to 1e-9 against a literal loop implementation of the reference):
+AR@AN, vectorised but operation for operation the reference's arithmetic, so the numbers are the
+same (tested to 1e-9 against a literal loop implementation of the reference):
 
 * only videos with ground truth count; ``ratio = max_avg · n_videos / n_proposals`` over every
   proposal in the file (also those of videos without ground truth);
@@ -11,7 +12,7 @@ numbers are the same (tested to 1e-9 against a literal loop implementation of th
 * ``pcn = arange(1, 101) / 100 · max_avg · n_videos / total``; at each ``j`` and tIoU threshold a
   ground-truth segment is found if one of the video's first ``min(int(n_kept · pcn_j), n_kept)``
   proposals reaches the threshold; a video without proposals keeps its segments as misses;
-* recall pooled over videos, averaged over the thresholds ``linspace(0.5, 0.95, 10)``; ``AN =
+* recall pooled over videos, averaged over the tIoU thresholds 0.5, 0.55, …, 0.95; ``AN =
   pcn · total / n_videos``; ``AUC = 100 · trapz(AR, AN) / AN[-1]``.
 
 Instead of the reference's loop over every (threshold, video, AN) triple, each ground-truth segment
@@ -22,9 +23,13 @@ that rank is below the video's cut-off at ``j``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from dfer.data.long_video import ground_truth_segments, read_proposals
+from dfer.metrics.temporal import frame_iou, segment_iou
 
 THRESHOLDS = np.linspace(0.5, 0.95, 10)
 MAX_AVG = 100
@@ -54,17 +59,6 @@ class ProposalScores:
     def summary(self) -> dict:
         """``{"auc": …, "AR@1": …, "AR@5": …, "AR@10": …, "AR@50": …, "AR@100": …}`` (AR in %)."""
         return {"auc": self.auc, **{f"AR@{k}": 100.0 * self.ar_at(k) for k in REPORTED_AN}}
-
-
-def segment_iou(proposals: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """tIoU ``(n_segments, n_proposals)`` between ``[start, end]`` rows, with the reference's
-    operation order: ``inter / ((segment_len + proposal_len) − inter)``."""
-    start = np.maximum(proposals[None, :, 0], segments[:, None, 0])
-    end = np.minimum(proposals[None, :, 1], segments[:, None, 1])
-    inter = (end - start).clip(0)
-    union = (segments[:, None, 1] - segments[:, None, 0]) + (proposals[None, :, 1] - proposals[None, :, 0]) - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return inter.astype(float) / union
 
 
 def average_recall(ground_truth: pd.DataFrame, proposals: pd.DataFrame, max_avg: float | None = MAX_AVG,
@@ -100,7 +94,7 @@ def average_recall(ground_truth: pd.DataFrame, proposals: pd.DataFrame, max_avg:
         kept = min(int(len(mine) * ratio), len(mine))
         total += kept
         ranked = bounds[mine][order][:kept]
-        reached = segment_iou(ranked, segments)[:, :, None] >= thresholds[None, None, :]  # (segments, kept, t)
+        reached = segment_iou(ranked, segments).T[:, :, None] >= thresholds[None, None, :]  # (segments, kept, t)
         first = (np.where(reached.any(axis=1), reached.argmax(axis=1), never) if kept
                  else np.full((len(segments), len(thresholds)), never))
         first_hits.append(first)
@@ -148,12 +142,6 @@ def recall_by_duration(ground_truth: pd.DataFrame, proposals: pd.DataFrame, bins
     return pd.DataFrame(rows)
 
 
-def frame_iou(a: tuple[int, int], b: tuple[int, int]) -> float:
-    """IoU of inclusive frame intervals (MEGC): ``inter = max(0, min(e1, e2) − max(s1, s2) + 1)``."""
-    inter = max(0, min(a[1], b[1]) - max(a[0], b[0]) + 1)
-    return inter / ((a[1] - a[0] + 1) + (b[1] - b[0] + 1) - inter)
-
-
 def spotting_f1(ground_truth: pd.DataFrame, predictions: pd.DataFrame, iou: float = 0.5) -> dict:
     """MEGC-style F1 over inclusive frame intervals (columns video, onset, offset): a prediction is a
     true positive when its IoU with a still unmatched ground-truth interval of the same video is at
@@ -163,13 +151,11 @@ def spotting_f1(ground_truth: pd.DataFrame, predictions: pd.DataFrame, iou: floa
     for video, rows in predictions.groupby("video"):
         if video not in truth:
             continue
-        pairs = sorted(((frame_iou((p.onset, p.offset), (g.onset, g.offset)), i, k)
-                        for i, p in enumerate(rows.itertuples()) for k, g in enumerate(truth[video].itertuples())),
-                       reverse=True)
+        values = frame_iou(rows[["onset", "offset"]].to_numpy(), truth[video][["onset", "offset"]].to_numpy())
+        found, known = np.nonzero(values >= iou)
         used_p, used_g = set(), set()
-        for value, i, k in pairs:
-            if value < iou:
-                break
+        for index in np.lexsort((-known, -found, -values[found, known])):  # highest IoU first, then later rows
+            i, k = found[index], known[index]
             if i not in used_p and k not in used_g:
                 used_p.add(i)
                 used_g.add(k)
@@ -181,25 +167,54 @@ def spotting_f1(ground_truth: pd.DataFrame, predictions: pd.DataFrame, iou: floa
             "ground_truth": int(len(ground_truth)), "precision": precision, "recall": recall, "f1": f1}
 
 
-def plot_ar_an(scores: dict[str, ProposalScores], path) -> None:
-    """The AR@AN curves of one or more proposal sets as a PNG."""
-    import matplotlib
+def proposal_frames(proposals: pd.DataFrame, fps: pd.Series) -> pd.DataFrame:
+    """``proposals`` (video, t_start, t_end, …) with inclusive frame intervals ``onset, offset``:
+    frame ``f`` covers ``[f / fps, (f + 1) / fps)``, so ``onset = round(t_start · fps)`` and
+    ``offset = round(t_end · fps) − 1`` (at least the onset); ``fps`` is indexed by video."""
+    rate = proposals.video.map(fps)
+    onset = (proposals.t_start * rate).round().astype(int)
+    offset = (proposals.t_end * rate).round().astype(int) - 1
+    return proposals.assign(onset=onset, offset=np.maximum(onset, offset))
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    from dfer.io.atomic import atomic_path
+@dataclass
+class ProposalEvaluation:
+    """What ``dfer spot evaluate`` reports for one proposal file against one ground truth."""
 
-    figure, axis = plt.subplots(figsize=(5.5, 4))
-    for name, result in scores.items():
-        axis.plot(result.an, 100 * result.average_recall, label=f"{name} (AUC {result.auc:.2f})")
-    axis.set_xlabel("average number of proposals per video (AN)")
-    axis.set_ylabel("average recall (%)")
-    axis.set_xlim(0, max(r.an[-1] for r in scores.values()))
-    axis.set_ylim(0, 100)
-    axis.grid(alpha=0.3)
-    axis.legend(fontsize=8, loc="lower right")
-    figure.tight_layout()
-    with atomic_path(path) as partial:
-        figure.savefig(partial, format="png", dpi=100)
-    plt.close(figure)
+    scores: ProposalScores
+    by_duration: pd.DataFrame  # recall_by_duration
+    f1: dict | None  # spotting_f1, or None when the ground truth gives no fps
+    unknown_videos: int  # proposal videos without ground truth (their proposals count in the budget)
+    unknown_proposals: int
+    videos_without_proposals: list[str]  # ground-truth videos whose segments all count as missed
+
+    def notes(self) -> list[str]:
+        """What a reader of the numbers should know about the inputs."""
+        notes = []
+        if self.unknown_videos:
+            notes.append(f"{self.unknown_videos} video(s) in the proposals have no ground truth; their "
+                         f"{self.unknown_proposals} proposals count in the proposal budget (as ActivityNet does) "
+                         "but match nothing")
+        if self.videos_without_proposals:
+            notes.append(f"{len(self.videos_without_proposals)} ground-truth video(s) have no proposals (e.g. "
+                         f"{self.videos_without_proposals[0]}); their segments count as missed")
+        return notes
+
+
+def evaluate_files(ground_truth: str | Path, proposals: str | Path, subset: str | None = None,
+                   max_avg: float = MAX_AVG, f1_threshold: float = 0.5, f1_iou: float = 0.5) -> ProposalEvaluation:
+    """AR@AN/AUC, recall by duration and spotting F1 (proposals with ``score ≥ f1_threshold``, frame
+    IoU ≥ ``f1_iou``) of an ActivityNet results file against ActivityNet ground truth or a
+    ``dfer-long-video`` file's final intervals (``subset``: one split of it)."""
+    truth = ground_truth_segments(ground_truth, subset)
+    found = read_proposals(proposals)
+    known = found.video.isin(truth.video)
+    scores = average_recall(truth, found, max_avg)
+    f1 = None
+    if truth.fps.notna().all():
+        rate = truth.drop_duplicates("video").set_index("video").fps.astype(float)
+        predicted = proposal_frames(found[known & (found.score >= f1_threshold)], rate)
+        f1 = spotting_f1(truth.astype({"onset": int, "offset": int}), predicted, f1_iou)
+    return ProposalEvaluation(scores, recall_by_duration(truth, found, max_avg=max_avg), f1,
+                              int(found[~known].video.nunique()), int((~known).sum()),
+                              sorted(set(truth.video) - set(found.video)))

@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# torch/torchvision are pinned to the builds this machine keeps on disk (see GUIDE §5);
+# torch/torchvision are pinned to the builds this project's machines keep on disk;
 # on another machine any torch>=2.1 satisfies pyproject.toml.
 TORCH  ?= torch==2.14.1 torchvision==0.29.1
 STAMP  := $(VENV)/.installed

@@ -1,4 +1,4 @@
-"""``dfer predict`` speed and memory with the default model (issue 5's goals).
+"""``dfer predict`` speed and memory with the default model, against the plain per-frame loop.
 
 On the sample video (640×360, 472 frames, 23.976 fps): ``dfer.predict`` (stream decoding, HOG
 detection every 5 frames ahead in a thread, landmark tracking in between, batched mini-Xception)

@@ -81,7 +81,8 @@ def loader_share(clips: int, batch: int, steps: int, workers: int) -> list[tuple
     from dfer.data.synth import write_synthetic
     from dfer.engine.config import load_config
     from dfer.engine.data import load_clips, make_dataset, make_loader
-    from dfer.engine.trainer import build_from_config, forward
+    from dfer.engine.inference import forward
+    from dfer.engine.trainer import build_from_config
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="dfer-bench-") as tmp:

@@ -2,7 +2,7 @@
 
 Inside dfer every expression is an index into :data:`EXPRESSIONS`. A dataset's own integers or
 names are turned into that index only through the mappings below; never index a list by a
-dataset's integers directly (GUIDE §4.1).
+dataset's integers directly (DFEW, FERV39k, SDFE-LV and FER2013 each order them differently).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Reader for DFEW as released (GUIDE §4.2).
+"""Reader for DFEW as released (Jiang et al., ACM MM 2020; the layout of its official release).
 
 Layout under ``root``::
 

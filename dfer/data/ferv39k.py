@@ -1,4 +1,4 @@
-"""Reader for FERV39k as released (GUIDE §4.3) and its protocol setups.
+"""Reader for FERV39k as released (Wang et al., CVPR 2022) and its protocol setups (§4.1: 27 setups, 80/20).
 
 Layout under ``root``::
 

@@ -37,6 +37,22 @@ def detect_format(root: Path) -> str:
                        "or a manifest (.csv/.parquet, or a folder holding manifest.csv)")
 
 
+#: The image source each reader uses when none is asked for.
+DEFAULT_SOURCES = {"dfew": "clip_224x224", "ferv39k": "faces"}
+
+
+def reader_options(format: str, fold: int | None = None, setup: str = "All", source: str | None = None,
+                   with_scene: bool = False) -> dict:
+    """The options :func:`read_dataset` passes to ``format``'s reader, from settings that may not
+    apply to it (a fold for FERV39k, a setup for DFEW); ``source`` defaults per format
+    (:data:`DEFAULT_SOURCES`)."""
+    if format == "dfew":
+        return {"fold": fold, "source": source or DEFAULT_SOURCES["dfew"]}
+    if format == "ferv39k":
+        return {"setup": setup, "source": source or DEFAULT_SOURCES["ferv39k"], "with_scene": with_scene}
+    return {}
+
+
 def read_dataset(root: Path, format: str | None = None, errors: str = "raise", **options) -> pd.DataFrame:
     """Clip table of any supported dataset; ``options`` go to the format's reader.
 

@@ -1,12 +1,12 @@
 """Synthetic long videos for expression spotting (``dfer synth --format long``).
 
-Each video shows one synthetic person (the faces of :mod:`dfer.data.synth`) for tens of seconds:
+Each video shows one synthetic person (the faces of :mod:`dfer.data.synth_face`) for tens of seconds:
 neutral stretches and expression episodes, each rising from neutral (onset), holding (apex) and
 returning to neutral (offset), of varied length — short (0.2–0.5 s), typical (0.5–4 s) and long
 (4–8 s) — in the six SDFE-LV categories. Five simulated annotators mark each video (onsets and
 offsets off by a few frames, now and then a missed episode, a wrong category or a spurious short
 interval); their lists are max-voted into the final intervals exactly as ``dfer annotate
-intervals`` does (:func:`dfer.build.intervals.aggregate_intervals`). Subjects are split 6:2:2
+intervals`` does (:func:`dfer.data.intervals.aggregate_intervals`). Subjects are split 6:2:2
 into train, validation and test (subject-independent).
 
 Layout::
@@ -30,12 +30,13 @@ import pandas as pd
 from PIL import Image
 
 from dfer import labels
-from dfer.build.intervals import aggregate_intervals
-from dfer.data import synth
+from dfer.data.intervals import aggregate_intervals
+from dfer.data.long_video import FORMAT, VERSION
 from dfer.data.splits import subject_splits
+from dfer.data.synth_face import APEX_MATRIX, PARAMETER_INDEX, PARAMETERS, Identity, draw_faces, random_identity
+from dfer.data.synth_render import compose, crop_faces, head_pose, scene_background, smoothstep
 from dfer.io.atomic import atomic_path, write_table
 from dfer.io.video import write_video
-from dfer.spot.annotations import FORMAT, VERSION
 
 FPS = 25
 PIECE = 100
@@ -74,7 +75,7 @@ def intensities(frames: int, episodes: list[Episode], rng: np.random.Generator) 
         length = episode.offset - episode.onset + 1
         time = np.arange(length, dtype=np.float32) / max(length - 1, 1)
         rise, fall = rng.uniform(0.2, 0.35), rng.uniform(0.25, 0.4)
-        curve = synth._smoothstep(time / rise) * synth._smoothstep((1 - time) / fall)
+        curve = smoothstep(time / rise) * smoothstep((1 - time) / fall)
         track[episode.onset:episode.offset + 1, labels.from_sdfe_lv(episode.category)] = curve * rng.uniform(0.85, 1.15)
     return track
 
@@ -106,26 +107,26 @@ def annotate(episodes: list[Episode], frames: int, rng: np.random.Generator, ann
     return result
 
 
-def render_long_video(episodes: list[Episode], frames: int, identity: synth.Identity, scene: str,
+def render_long_video(episodes: list[Episode], frames: int, identity: Identity, scene: str,
                       rng: np.random.Generator):
     """Yield pieces ``(scene frames, face boxes)`` of a long video (see the module docstring)."""
     track = intensities(frames, episodes, rng)
-    params = np.asarray(identity.rest, np.float32)[None, :] + track @ synth._APEX_MATRIX
+    params = np.asarray(identity.rest, np.float32)[None, :] + track @ APEX_MATRIX
     time = np.arange(frames) / FPS
     for _ in range(max(frames // (4 * FPS), 1)):  # slow idle twitches of single actions
         centre, width = rng.uniform(0, time[-1]), rng.uniform(0.3, 1.5)
-        params[:, rng.integers(len(synth.PARAMETERS))] += rng.uniform(-0.1, 0.1) * np.exp(
+        params[:, rng.integers(len(PARAMETERS))] += rng.uniform(-0.1, 0.1) * np.exp(
             -0.5 * ((time - centre) / width) ** 2)
     for blink in rng.choice(frames, size=max(frames // (3 * FPS), 1), replace=False):
-        params[blink, synth._P["eye_open"]] = -1.0  # a blink every 3 s on average, one frame
-    pose = synth.head_pose(frames, identity.radius_px, rng)
-    background = synth._background(scene, rng)
+        params[blink, PARAMETER_INDEX["eye_open"]] = -1.0  # a blink every 3 s on average, one frame
+    pose = head_pose(frames, identity.radius_px, rng)
+    background = scene_background(scene, rng)
     lighting = tuple(np.interp(time, [0, time[-1]], rng.uniform(low, high, 2)) for low, high in
                      ((0.8, 1.15), (0.85, 1.1), (-10, 10)))
     for start in range(0, frames, PIECE):
         end = min(start + PIECE, frames)
-        faces = synth._draw_faces(params[start:end], identity, rng)
-        images = synth._compose(background, faces, pose[start:end], identity.radius_px, rng,
+        faces = draw_faces(params[start:end], identity, rng)
+        images = compose(background, faces, pose[start:end], identity.radius_px, rng,
                                 lighting=tuple(part[start:end] for part in lighting))
         half_height = identity.radius_px * pose[start:end, 3]
         half_width = identity.face_width * half_height
@@ -144,7 +145,7 @@ def write_long(root: Path, videos: int, seed: int, size: int, progress: bool, se
     entries, truth = {}, []
     for index in tqdm(range(videos), desc="synth long", unit="video", disable=not progress):
         rng = np.random.default_rng([seed, 7001, index])
-        identity = synth.random_identity(np.random.default_rng([seed, 7002, int(subjects[index][1:])]))
+        identity = random_identity(np.random.default_rng([seed, 7002, int(subjects[index][1:])]))
         frames = int(rng.uniform(*seconds) * FPS)
         episodes = plan_episodes(frames, FPS, rng)
         name = f"long_{index + 1:03d}"
@@ -157,7 +158,7 @@ def write_long(root: Path, videos: int, seed: int, size: int, progress: bool, se
         def scene_frames():
             nonlocal number
             for images, boxes in pieces:
-                for crop in synth.crop_faces(images, boxes, size):
+                for crop in crop_faces(images, boxes, size):
                     with atomic_path(faces / f"{number:06d}.jpg") as partial:
                         Image.fromarray(crop).save(partial, format="JPEG", quality=90)
                     number += 1

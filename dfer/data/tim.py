@@ -1,11 +1,11 @@
 """Temporal Interpolation Model (TIM): resample a clip to any number of frames.
 
 Zhou, Zhao & Pietikäinen, "Towards a practical lipreading system", CVPR 2011; DFEW uses it to
-make its 16-frame clips. The model (GUIDE §4.7): with the frames as columns of X (D×N) and μ their
-mean, the economy SVD X − μ = U S Vᵀ keeps N−1 components and Y = S Vᵀ; T holds the eigenvectors
-of (YYᵀ)⁻¹ Y L Yᵀ (L the Laplacian of the path graph on the frames) by ascending eigenvalue,
-v_j(t) = sin(πjt + π(N−j)/(2N)) are the Laplacian's eigenvectors as curves of t = i/N,
-m_j = (y₁ᵀT_j) / v_j(1/N), and the new frames are x(t) = U (Tᵀ)⁻¹ (v(t) ∘ m) + μ.
+make its 16-frame clips (DFEW §4.1, "Preprocessing"). The model: with the frames as columns of
+X (D×N) and μ their mean, the economy SVD X − μ = U S Vᵀ keeps N−1 components and Y = S Vᵀ; T
+holds the eigenvectors of (YYᵀ)⁻¹ Y L Yᵀ (L the Laplacian of the path graph on the frames) by
+ascending eigenvalue, v_j(t) = sin(πjt + π(N−j)/(2N)) are the Laplacian's eigenvectors as curves
+of t = i/N, m_j = (y₁ᵀT_j) / v_j(1/N), and the new frames are x(t) = U (Tᵀ)⁻¹ (v(t) ∘ m) + μ.
 
 The recipe collapses to a closed form, which is what :func:`tim` evaluates. Y's rows span the
 centred vectors 1⊥ and YYᵀ = S², so (YYᵀ)⁻¹ Y L Yᵀ = S⁻¹ (Vᵀ L V) S and YᵀT_j is proportional to

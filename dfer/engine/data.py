@@ -7,7 +7,7 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 from dfer.data.dataset import ClipDataset
-from dfer.data.formats import detect_format, read_dataset
+from dfer.data.formats import detect_format, read_dataset, reader_options
 from dfer.data.records import carve_validation
 from dfer.data.sampling import make_sampler
 from dfer.data.transforms import clip_transform
@@ -23,11 +23,7 @@ def load_clips(data: DataConfig, seed: int, validation: bool = True) -> pd.DataF
     found = detect_format(data.root)
     if found != data.format:
         raise DatasetError(data.root, f"the config says data.format={data.format}, but this looks like {found}")
-    options = {}
-    if data.format == "dfew":
-        options = {"fold": data.fold, "source": data.source or "clip_224x224"}
-    elif data.format == "ferv39k":
-        options = {"setup": data.setup, "source": data.source or "faces", "with_scene": data.scene}
+    options = reader_options(data.format, data.fold, data.setup, data.source, with_scene=data.scene)
     table = read_dataset(data.root, format=data.format, **options)
     if validation and not (table["split"] == "val").any() and data.val_fraction > 0:
         table = carve_validation(table, fraction=data.val_fraction, seed=seed)

@@ -21,15 +21,16 @@ _RESNETS = {"resnet18": resnet18, "resnet50": resnet50, "resnet101": resnet101}
 _VGG_CONFIG = {"vgg11": "A", "vgg13": "B", "vgg16": "D", "vgg19": "E"}
 
 
-def _vgg_features(config: str) -> nn.Module:
+def _vgg_features(config: str, batch_norm: bool = True) -> nn.Module:
     """VGG convolutional layers with batch normalisation, global-average-pooled to 512 values.
 
     The batch-normalised variants (``vgg*_bn``) are used because every FERV39k baseline is trained
-    from scratch, which plain VGG does not do reliably. VGG's fc6/fc7 are left out: like the
-    ResNets, the backbone ends at a global average pool, and the paper's LSTM sits "after the last
-    average pooling layer". Weights are initialised as torchvision initialises VGG.
+    from scratch, which plain VGG does not do reliably; ``batch_norm=False`` gives the original VGG
+    layers (torchvision's ``vgg*``). VGG's fc6/fc7 are left out: like the ResNets, the backbone ends
+    at a global average pool, and the paper's LSTM sits "after the last average pooling layer".
+    Weights are initialised as torchvision initialises VGG.
     """
-    layers = make_layers(vgg_configs[config], batch_norm=True)
+    layers = make_layers(vgg_configs[config], batch_norm=batch_norm)
     for module in layers.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
@@ -40,20 +41,23 @@ def _vgg_features(config: str) -> nn.Module:
     return nn.Sequential(layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
 
 
-def backbone_2d(name: str) -> tuple[nn.Module, int]:
+def backbone_2d(name: str, batch_norm: bool = True) -> tuple[nn.Module, int]:
     """A randomly initialised image backbone mapping ``(N, 3, H, W)`` to ``(N, D)`` and its D.
 
     ``name`` is one of :data:`BACKBONES`. ResNets (D = 512 for resnet18, 2048 for resnet50/101) are
     torchvision's with the final ``fc`` removed; VGGs (D = 512) are described in
-    :func:`_vgg_features`. Any input of at least 32 × 32 pixels, square or not, works.
+    :func:`_vgg_features` (``batch_norm=False``: without batch normalisation, VGGs only). Any input
+    of at least 32 × 32 pixels, square or not, works.
     """
+    if name in _RESNETS and not batch_norm:
+        raise ValueError(f"batch_norm=False is only available for VGG backbones, not {name!r}")
     if name in _RESNETS:
         model = _RESNETS[name](weights=None)
         dim = model.fc.in_features
         model.fc = nn.Identity()
         return model, dim
     if name in _VGG_CONFIG:
-        return _vgg_features(_VGG_CONFIG[name]), 512
+        return _vgg_features(_VGG_CONFIG[name], batch_norm), 512
     raise ValueError(f"unknown 2D backbone {name!r}; choose one of {', '.join(BACKBONES)}")
 
 
@@ -71,12 +75,13 @@ class FrameCNN(ClipModel):
 
     ``features`` is the concatenation itself (``feature_dim = num_frames · D``); dropout is applied
     only on the way into the classifier. Clips must have exactly ``num_frames`` frames.
+    ``batch_norm=False`` (VGG backbones only) drops the backbone's batch normalisation.
     """
 
     def __init__(self, num_classes: int = 7, backbone: str = "resnet18", num_frames: int = 8,
-                 dropout: float = 0.5) -> None:
+                 dropout: float = 0.5, batch_norm: bool = True) -> None:
         super().__init__()
-        self.backbone, dim = backbone_2d(backbone)
+        self.backbone, dim = backbone_2d(backbone, batch_norm)
         self.num_frames = num_frames
         self.feature_dim = num_frames * dim
         self.init_head(num_classes, dropout)

@@ -1,4 +1,4 @@
-"""Tests for dfer.data.tim: the closed form against the literal GUIDE §4.7 recipe, and edge cases."""
+"""Tests for dfer.data.tim: the closed form against the literal TIM recipe (Zhou et al. 2011), and edge cases."""
 
 import numpy as np
 import pytest
@@ -8,7 +8,7 @@ from dfer.data.tim import tim, tim_frames_uint8
 
 
 def literal_tim(frames: np.ndarray, k: int) -> np.ndarray:
-    """GUIDE §4.7 step by step: SVD, path-graph Laplacian, eig of (YYᵀ)⁻¹YLYᵀ, scales, x(t)."""
+    """TIM step by step: SVD, path-graph Laplacian, eig of (YYᵀ)⁻¹YLYᵀ, scales, x(t)."""
     num_frames = len(frames)
     data = frames.reshape(num_frames, -1).T.astype(np.float64)
     mean = data.mean(axis=1, keepdims=True)

@@ -69,6 +69,14 @@ def test_frame_lstm_takes_any_number_of_frames():
         assert model(torch.randn(2, 3, frames, 32, 40))["features"].shape == (2, 16)
 
 
+def test_vgg_without_batch_norm():
+    model = build_model("vgg11", num_frames=2, batch_norm=False)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in build_model("vgg11", num_frames=2).modules())
+    with pytest.raises(ValueError, match="only available for VGG backbones"):
+        build_model("resnet18", batch_norm=False)
+
+
 def test_backbones_are_global_pooled():
     for name, dim in (("resnet18", 512), ("vgg11", 512)):
         backbone, reported = backbone_2d(name)

@@ -12,16 +12,12 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-from dfer import labels  # noqa: E402
-from dfer.io.atomic import atomic_path, write_table  # noqa: E402
-from dfer.predict.report import COLOURS  # noqa: E402
+from dfer import labels
+from dfer.io.atomic import atomic_path, write_table
+from dfer.io.figures import COLOURS, plt, save_png
 
 STAGES = [("cut", "clips cut (stage 2)"), ("rules", "pass the rules (stage 3)"), ("cap", "after the caps (stage 3)"),
           ("scored", "scored (stage 4)"), ("final", "final candidates (stage 4)")]
@@ -113,9 +109,7 @@ def _cell(value) -> str:
 
 def _save(figure, path: Path) -> None:
     figure.tight_layout()
-    with atomic_path(path) as partial:
-        figure.savefig(partial, format="png", dpi=100)
-    plt.close(figure)
+    save_png(figure, path)
 
 
 def _plot_stages(stages: pd.DataFrame, path: Path) -> None:

@@ -1,6 +1,6 @@
 """``dfer build candidates``: raw videos → candidate clips for annotation, every decision kept.
 
-The four stages of FERV39k Fig. 3(b) (pure functions in :mod:`dfer.build.candidates`) over a
+The four stages of FERV39k Fig. 3(b) (pure functions in :mod:`dfer.curation.candidates`) over a
 manifest of raw videos (``path``, ``scene``, optional ``keywords`` and ``source``):
 
 1. scene balance by total duration (videos are probed, unreadable ones are recorded and skipped);
@@ -35,23 +35,23 @@ import os
 import shutil
 import time
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from dfer import labels
-from dfer.build.candidates import (CandidateOptions, balance_expressions, balance_scenes, cap_candidates, check_clip,
+from dfer.curation.candidates import (CandidateOptions, balance_expressions, balance_scenes, cap_candidates, check_clip,
                                    random_cuts)
 from dfer.data.manifest import load_manifest_table
+from dfer.engine.config import build, read_tree
+from dfer.curation.scoring import person_rows, score_clips
 from dfer.errors import DatasetError
 from dfer.io.atomic import link_or_copy, write_json, write_table
 from dfer.io.video import VideoError, iter_frames, probe, read_ahead, write_video
 from dfer.preprocess import options_from, preprocess
-from dfer.preprocess.table import NO_FACE
 from dfer.preprocess.video import TABLES
 
 CLIP_COLUMNS = ["clip_id", "video", "scene", "source", "keywords", "start_frame", "end_frame", "start", "end",
@@ -70,6 +70,14 @@ class BuildOptions:
     target_distribution: dict | None = None  # expression → share of the final clips; None: uniform
     model: str = "default"  # "default", the default model's weights (.hdf5) or a dfer checkpoint
     preprocess: dict = field(default_factory=dict)  # overrides of the dfer preprocess options
+
+
+def load_options(config: str | Path | None = None, model: str | None = None, **candidates) -> BuildOptions:
+    """The options of a YAML ``config`` (the keys of :class:`BuildOptions`; none: the defaults), with
+    ``model`` and :class:`CandidateOptions` fields (``target=…``) overridden where not None."""
+    options = build(BuildOptions, read_tree(config), "")
+    chosen = {name: value for name, value in candidates.items() if value is not None}
+    return replace(options, candidates=replace(options.candidates, **chosen), **({"model": model} if model else {}))
 
 
 @dataclass(frozen=True)
@@ -188,95 +196,6 @@ def stage_three(videos: pd.DataFrame, tables: FrameTables, options: CandidateOpt
     return cap_candidates(clips.assign(reason=clips.rule), options).astype({"kept": bool})
 
 
-def person_rows(table: pd.DataFrame, clip) -> pd.DataFrame:
-    """The clip's frames where its person's face was found (what the crops and scores use)."""
-    rows = table[(table.frame >= clip.start_frame) & (table.frame <= clip.end_frame) & (table.track == clip.person)]
-    return rows[rows.success & (rows.track != NO_FACE)].sort_values("frame")
-
-
-def score_with_classifier(video: str, table: pd.DataFrame, clips: pd.DataFrame, classifier, batch: int = 64
-                          ) -> pd.DataFrame:
-    """Per clip: mean probabilities of a per-face classifier (``crop(grey, box)``, ``__call__``) over
-    its person's frames, decoding the video once (the crops ``dfer predict`` makes)."""
-    wanted = {}
-    for clip in clips.itertuples():
-        for row in person_rows(table, clip).itertuples():
-            wanted[row.frame] = (clip.clip_id, (row.left, row.top, row.right, row.bottom))
-    sums = {clip_id: np.zeros(labels.NUM_CLASSES) for clip_id in clips.clip_id}
-    counts = dict.fromkeys(clips.clip_id, 0)
-    crops, owners = [], []
-
-    def flush():
-        if crops:
-            for owner, probabilities in zip(owners, classifier(np.stack(crops))):
-                sums[owner] += probabilities
-                counts[owner] += 1
-            crops.clear()
-            owners.clear()
-
-    last = max(wanted, default=-1)
-    for frame in read_ahead(iter_frames(video)):
-        if frame.index in wanted:
-            owner, box = wanted[frame.index]
-            crops.append(classifier.crop(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), box))
-            owners.append(owner)
-            if len(crops) >= batch:
-                flush()
-        if frame.index >= last:
-            break
-    flush()
-    return _score_table(sums, counts)
-
-
-def score_with_video_model(faces_root: Path, scenes_root: Path | None, table: pd.DataFrame, clips: pd.DataFrame, model
-                           ) -> pd.DataFrame:
-    """Per clip: a trained dfer video model (:class:`dfer.predict.video_model.VideoModel`) on the
-    clip's aligned face crops (and scene frames for two-stream models), as ``dfer preprocess`` wrote them."""
-    if model.scene_size and scenes_root is None:
-        raise ValueError(f"{model.name} is a two-stream model: the preprocess options must write scene frames")
-    sums, counts = {}, {}
-    for clip in clips.itertuples():
-        rows = person_rows(table, clip)
-        sums[clip.clip_id], counts[clip.clip_id] = np.zeros(labels.NUM_CLASSES), 0
-        if rows.empty:
-            continue
-        faces = [_read_rgb(faces_root / f"track_{clip.person}" / f"{frame:06d}.jpg", model.size) for frame in rows.frame]
-        scenes = ([_read_rgb(scenes_root / f"{frame:06d}.jpg", model.scene_size) for frame in rows.frame]
-                  if model.scene_size else None)
-        video_input, scene_input, _ = model.window_input(faces, scenes)
-        sums[clip.clip_id] = model(video_input, scene_input)["probabilities"].astype(np.float64)
-        counts[clip.clip_id] = len(rows)
-    return _score_table({k: v * max(counts[k], 1) for k, v in sums.items()}, counts)
-
-
-def _score_table(sums: dict, counts: dict) -> pd.DataFrame:
-    rows = [{"clip_id": clip_id, **dict(zip(labels.EXPRESSIONS, sums[clip_id] / max(counts[clip_id], 1))),
-             "scored_frames": counts[clip_id]} for clip_id in sums]
-    return pd.DataFrame(rows, columns=["clip_id", *labels.EXPRESSIONS, "scored_frames"])
-
-
-def _read_rgb(path: Path, size) -> np.ndarray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DatasetError(path, "missing or unreadable image (was the preprocess output changed?)")
-    if size is not None:
-        height, width = (size, size) if np.isscalar(size) else size
-        if image.shape[:2] != (height, width):
-            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def _load_model(name: str):
-    """``default`` (the fetched default model), a Keras ``.hdf5`` of its weights, or a dfer checkpoint."""
-    if name == "default" or name.endswith((".hdf5", ".h5")):
-        from dfer.predict.classify import DefaultClassifier
-
-        return DefaultClassifier(None if name == "default" else name)
-    from dfer.predict.video_model import VideoModel
-
-    return VideoModel(Path(name))
-
-
 def crop_folders(preprocessed: Path, options) -> tuple[Path, Path | None]:
     """The ``dfer preprocess`` folders (frames layout) of the main face size and scene size (None
     when no scene frames are written): what candidates are made of and checkpoints score."""
@@ -378,7 +297,7 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
     clips = stage_three(videos[videos.kept], tables, candidate)
     clips["stage"] = np.where(clips.rule != "", "cut", np.where(clips.kept, "cap", "rules"))
     survivors = clips[clips.kept]
-    scores = _scores(out, videos, tables, survivors, options.model, folders, progress)
+    scores = score_clips(out, videos, tables, survivors, options.model, folders, progress)
     clips = clips.merge(scores, on="clip_id", how="left").astype({"scored_frames": "Int64"})
     scored = clips.clip_id.isin(scores.clip_id[scores.scored_frames > 0])
     clips.loc[clips.kept & ~scored, "reason"] = "no face to score"
@@ -405,35 +324,10 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
                            int(clips.stage.isin(["scored", "final"]).sum()), len(final),
                            round(time.perf_counter() - started, 2))
     write_json(out / "summary.json", asdict(summary))
-    from dfer.build.report import build_report
+    from dfer.curation.report import build_report
 
     build_report(out, videos, clips, options.target_distribution)
     return summary
-
-
-def _scores(out: Path, videos: pd.DataFrame, tables: FrameTables, survivors: pd.DataFrame, model_name: str,
-            folders: tuple[Path, Path | None], progress: bool) -> pd.DataFrame:
-    """Stage 4 scores of the surviving clips, one cached table per video."""
-    parts, model = [], None
-    paths = videos.set_index("video").path
-    groups = list(survivors.groupby("video"))
-    for video, clips in tqdm(groups, desc="score clips", unit="video", disable=not progress):
-        cache = out / "scores" / f"{video}.parquet"
-        if cache.is_file():
-            cached = pd.read_parquet(cache)
-            if set(cached.clip_id) == set(clips.clip_id):
-                parts.append(cached)
-                continue
-        model = model or _load_model(model_name)
-        if hasattr(model, "crop"):
-            scores = score_with_classifier(paths[video], tables[video], clips, model)
-        else:
-            faces, scenes = folders
-            scores = score_with_video_model(faces / video, scenes / video if scenes else None, tables[video], clips,
-                                            model)
-        write_table(cache, scores)
-        parts.append(scores)
-    return pd.concat(parts, ignore_index=True) if parts else _score_table({}, {})
 
 
 def _materialise(out: Path, videos: pd.DataFrame, tables: FrameTables, final: pd.DataFrame,

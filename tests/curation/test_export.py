@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from dfer import labels
-from dfer.build.annotation import PlanOptions, aggregate_labels, import_answers, plan, quality_control, reassign
+from dfer.curation.annotation import PlanOptions, aggregate_labels, import_answers, plan, quality_control, reassign
 from dfer.cli import main
 from dfer.data.dfew import read_dfew, read_votes
 from dfer.data.ferv39k import read_ferv39k
@@ -92,7 +92,7 @@ def test_export_refuses_scenes_outside_ferv39k(annotated, tmp_path):
     database, folder, _, candidates = annotated
     odd = candidates.assign(scene="Kitchen")
     with pytest.raises(DatasetError, match="22 scenes.*'Kitchen'"):
-        from dfer.build.export import export_dataset
+        from dfer.curation.export import export_dataset
 
         export_dataset(database, odd, tmp_path / "x")
     assert not (tmp_path / "x").exists() and not (tmp_path / "x.partial").exists()

@@ -13,7 +13,7 @@ aggregated label per clip and method). Steps:
 * :func:`quality_control` — per copy, the correct rate on gold items → ``unacceptable`` (< 40%:
   back to the crowd), ``improper`` (40–80%: professionals relabel), ``accept`` (≥ 80%);
 * :func:`aggregate_labels` — answers of accepted and improper copies plus professional answers
-  (weight 2) → one label per clip with :func:`dfer.build.aggregate.aggregate`.
+  (weight 2) → one label per clip with :func:`dfer.curation.aggregate.aggregate`.
 
 The vocabulary is a data file of (word, expression) rows — by default ``data/ferv39k_words.csv``,
 26 words in the spirit of Parrott's taxonomy (the paper's own list is not published) — plus
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from dfer import labels
-from dfer.build.aggregate import aggregate
+from dfer.curation.aggregate import aggregate
 
 VOCABULARY = Path(__file__).parent / "data" / "ferv39k_words.csv"
 PASS = "PASS"
@@ -357,7 +357,7 @@ def error_estimates(database: str | Path, low: float = 0.4) -> dict:
     in the labels). ``kept_but_disagreeing`` lists the copies kept by the gold check that the
     agreement check flags — candidates for a second look.
     """
-    from dfer.build.agreement import chapman, remaining_errors
+    from dfer.curation.agreement import chapman, remaining_errors
 
     with closing(connect(database)) as connection:
         decisions = pd.read_sql_query("SELECT copy_id, rate, decision FROM decisions", connection).set_index("copy_id")

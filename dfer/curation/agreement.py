@@ -1,5 +1,6 @@
-"""Agreement statistics: Fleiss' kappa (any number of raters per item), capture–recapture
-estimates of errors nobody caught, and the IoU of two sets of intervals."""
+"""Agreement statistics: Fleiss' kappa (any number of raters per item) and capture–recapture
+estimates of errors nobody caught (the agreement of interval annotations is
+:func:`dfer.metrics.temporal.coverage_iou`)."""
 
 from __future__ import annotations
 
@@ -46,17 +47,3 @@ def chapman(first: int, second: int, both: int) -> float:
 def remaining_errors(first: int, second: int, both: int) -> float:
     """Errors estimated to remain uncaught after two checks: Chapman's N̂ minus those found."""
     return max(chapman(first, second, both) - (first + second - both), 0.0)
-
-
-def interval_iou(a, b, length: int | None = None) -> float:
-    """Frame-level IoU of two lists of inclusive ``(onset, offset)`` frame intervals (1.0 when both
-    are empty): the agreement of two annotators' expression intervals in one video."""
-    def frames(intervals):
-        covered = set()
-        for onset, offset, *_ in intervals:
-            covered.update(range(int(onset), int(offset) + 1))
-        return covered if length is None else {f for f in covered if 0 <= f < length}
-
-    first, second = frames(a), frames(b)
-    union = first | second
-    return 1.0 if not union else len(first & second) / len(union)

@@ -1,10 +1,10 @@
-"""Fleiss' kappa against statsmodels and by hand; capture–recapture; interval IoU."""
+"""Fleiss' kappa against statsmodels and by hand; capture–recapture."""
 
 import numpy as np
 import pytest
 from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_kappa
 
-from dfer.build.agreement import chapman, fleiss_kappa, interval_iou, lincoln_petersen, remaining_errors
+from dfer.curation.agreement import chapman, fleiss_kappa, lincoln_petersen, remaining_errors
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -37,8 +37,3 @@ def test_capture_recapture():
     assert remaining_errors(20, 30, 10) == pytest.approx(chapman(20, 30, 10) - 40)
     with pytest.raises(ValueError):
         lincoln_petersen(5, 5, 0)
-
-
-def test_interval_iou():
-    assert interval_iou([(0, 9, 1)], [(5, 14, 2)]) == pytest.approx(5 / 15)
-    assert interval_iou([], []) == 1.0 and interval_iou([(0, 4, 1)], []) == 0.0

@@ -15,8 +15,6 @@ from itertools import combinations
 
 import numpy as np
 
-from dfer.build.agreement import interval_iou
-
 NO_EXPRESSION = 0
 CATEGORIES = range(1, 7)
 
@@ -78,12 +76,23 @@ def aggregate_intervals(annotations: dict, length: int) -> tuple[list[list[int]]
     codes = np.stack([frame_labels(annotations[name], length, who=str(name)) for name in names])
     final = to_intervals(max_vote(codes))
     blind, aware = [], []
-    for a, b in combinations(range(len(names)), 2):
-        blind.append(interval_iou(annotations[names[a]], annotations[names[b]], length))
+    for a, b in combinations(range(len(names)), 2):  # frame IoU of the two annotators' marked frames
         marked = (codes[a] != NO_EXPRESSION) | (codes[b] != NO_EXPRESSION)
+        both = (codes[a] != NO_EXPRESSION) & (codes[b] != NO_EXPRESSION)
         same = (codes[a] == codes[b]) & (codes[a] != NO_EXPRESSION)
+        blind.append(1.0 if not marked.any() else both.sum() / marked.sum())
         aware.append(1.0 if not marked.any() else same.sum() / marked.sum())
     agreement = {"annotators": len(names), "pairs": len(blind),
                  "mean_iou": float(np.mean(blind)) if blind else float("nan"),
                  "mean_iou_same_category": float(np.mean(aware)) if aware else float("nan")}
     return final, agreement
+
+
+def aggregate_videos(videos: dict) -> dict:
+    """:func:`aggregate_intervals` for every video of ``{video: {"frames": N, "annotations":
+    {annotator: [[onset, offset, category], …]}}}`` → ``{video: {"frames", "intervals", "agreement"}}``."""
+    final = {}
+    for video, entry in videos.items():
+        intervals, agreement = aggregate_intervals(entry["annotations"], int(entry["frames"]))
+        final[video] = {"frames": entry["frames"], "intervals": intervals, "agreement": agreement}
+    return final

@@ -8,19 +8,19 @@ import pandas as pd
 import pytest
 
 from dfer import labels
-from dfer.build.candidates import CandidateOptions
-from dfer.build.pipeline import BuildOptions, FrameTables, build_candidates, read_raw_manifest, score_with_video_model
+from dfer.curation.candidates import CandidateOptions
+from dfer.curation.pipeline import BuildOptions, FrameTables, build_candidates, read_raw_manifest
+from dfer.curation.scoring import score_with_video_model
 from dfer.cli import main
 from dfer.errors import DatasetError
 from dfer.io.video import probe
 from dfer.predict import predict
-from dfer.predict.classify import DefaultClassifier
-from dfer.predict.video_model import VideoModel
+from dfer.models.default import DefaultClassifier
+from dfer.engine.inference import VideoModel
 
-from tests.conftest import SHARED
-from tests.predict.test_video_model import make_checkpoint
+from tests.conftest import SHARED, make_checkpoint
 
-from tests.build.conftest import OPTIONS, VIDEOS, WEIGHTS, write_manifest
+from tests.curation.conftest import OPTIONS, VIDEOS, WEIGHTS, write_manifest
 
 
 def test_every_clip_has_its_decisions(built):
@@ -89,7 +89,7 @@ def test_rerun_resumes_and_restores_a_lost_clip(built):
 
 def test_a_checkpoint_scores_the_clips_aligned_crops(built, tmp_path):
     _, out, _ = built
-    model = VideoModel(make_checkpoint(tmp_path, "ferv39k_two_stream"))
+    model = VideoModel.from_checkpoint(make_checkpoint(tmp_path, "ferv39k_two_stream"))
     clips = pd.read_csv(out / "clips.csv", keep_default_na=False)
     clips = clips[(clips.video == "WolfgangLanger_Pexels") & clips.stage.isin(["scored", "final"])]
     tables = FrameTables(out / "preprocess" / "tables", ["WolfgangLanger_Pexels"])

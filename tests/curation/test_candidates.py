@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from dfer import labels
-from dfer.build.candidates import (CandidateOptions, balance_expressions, balance_scenes, cap_candidates, check_clip,
+from dfer.curation.candidates import (CandidateOptions, balance_expressions, balance_scenes, cap_candidates, check_clip,
                                    random_cuts)
 from dfer.preprocess import options_from, preprocess
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from dfer import labels
-from dfer.build.aggregate import METHODS, OUTPUT_COLUMNS, aggregate
-from dfer.build.simulate import Crowd, simulate_answers
+from dfer.curation.aggregate import METHODS, OUTPUT_COLUMNS, aggregate
+from dfer.curation.simulate import Crowd, simulate_answers
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from dfer import labels
-from dfer.build.agreement import fleiss_kappa
+from dfer.curation.agreement import fleiss_kappa
 
 #: DFEW keeps a clip as single-labeled when one class has more than this many of its 10 votes.
 DFEW_THRESHOLD = 6
@@ -56,3 +56,12 @@ def agreement_report(votes: pd.DataFrame, threshold: int = DFEW_THRESHOLD) -> di
             "kappa_single": fleiss_kappa(chosen.to_numpy()) if len(chosen) else float("nan"),
             "single_per_class": singles[singles.single].label.value_counts().reindex(
                 list(labels.EXPRESSIONS), fill_value=0).to_dict()}
+
+
+def summarise_votes(votes: pd.DataFrame, threshold: int = DFEW_THRESHOLD) -> tuple[pd.DataFrame, dict]:
+    """For a ``clip × expression`` table of vote counts: per clip the vote distribution
+    (``p_<expression>``) and DFEW's single label (:func:`single_labels`), and the agreement report
+    (:func:`agreement_report`)."""
+    counts = votes.astype(float).astype(int)
+    table = distributions(counts).add_prefix("p_").join(single_labels(counts, threshold))
+    return table, agreement_report(counts, threshold)

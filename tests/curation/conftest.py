@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from dfer.build.candidates import CandidateOptions
-from dfer.build.pipeline import BuildOptions, build_candidates
+from dfer.curation.candidates import CandidateOptions
+from dfer.curation.pipeline import BuildOptions, build_candidates
 
 from tests.conftest import SHARED
 

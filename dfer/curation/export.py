@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from dfer import labels
-from dfer.build.annotation import connect, usable_answers
+from dfer.curation.annotation import connect, usable_answers
 from dfer.data.records import list_frames
 from dfer.data.splits import stratified_folds, stratified_holdout
 from dfer.errors import DatasetError

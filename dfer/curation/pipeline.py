@@ -107,7 +107,6 @@ def read_raw_manifest(path: str | Path) -> pd.DataFrame:
     ``source``. Errors name the row."""
     path = Path(path)
     table = load_manifest_table(path)
-    table.columns = [str(c).strip().lower() for c in table.columns]
     missing = [c for c in ("path", "scene") if c not in table.columns]
     if missing:
         raise DatasetError(path, f"missing column(s) {missing}; expected path, scene and optional keywords, source",

@@ -23,19 +23,22 @@ SPLITS = ("train", "val", "test", "")
 
 
 def load_manifest_table(path: Path) -> pd.DataFrame:
-    """The manifest file as strings, CSV or Parquet by suffix."""
+    """The manifest file as strings, CSV or Parquet by suffix, column names stripped and lower-cased."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(path, "manifest not found")
+    if path.suffix.lower() not in (".parquet", ".csv", ".tsv", ".txt"):
+        raise DatasetError(path, "expected a .csv, .tsv or .parquet manifest")
     try:
         if path.suffix.lower() == ".parquet":
-            return pd.read_parquet(path).astype("string").fillna("")
-        if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+            table = pd.read_parquet(path).astype("string").fillna("")
+        else:
             separator = "\t" if path.suffix.lower() == ".tsv" else ","
-            return pd.read_csv(path, dtype=str, keep_default_na=False, sep=separator)
+            table = pd.read_csv(path, dtype=str, keep_default_na=False, sep=separator)
     except (ValueError, OSError) as error:
         raise DatasetError(path, f"cannot read the manifest ({error})") from None
-    raise DatasetError(path, "expected a .csv, .tsv or .parquet manifest")
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    return table
 
 
 def read_manifest(path: Path, errors: str = "raise") -> pd.DataFrame:
@@ -43,7 +46,6 @@ def read_manifest(path: Path, errors: str = "raise") -> pd.DataFrame:
     path = Path(path)
     log = ProblemLog(errors)
     frame = load_manifest_table(path)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         raise DatasetError(path, f"missing column(s) {missing}; expected {list(REQUIRED)} plus optional {list(OPTIONAL)}", row=1)

@@ -61,7 +61,6 @@ def _manifest_jobs(path: Path) -> list[tuple[str | None, Path, str, str]]:
     from dfer.data.manifest import load_manifest_table
 
     table = load_manifest_table(path)
-    table.columns = [str(c).strip().lower() for c in table.columns]
     if "path" not in table.columns:
         raise DatasetError(path, "a preprocess manifest needs a 'path' column (optional: clip_id, scene, label)", row=1)
     found = []

@@ -18,7 +18,7 @@ from dfer.predict import predict
 from dfer.models.default import DefaultClassifier
 from dfer.engine.inference import VideoModel
 
-from tests.conftest import SHARED, make_checkpoint
+from tests.conftest import make_checkpoint
 
 from tests.curation.conftest import OPTIONS, VIDEOS, WEIGHTS, write_manifest
 

@@ -1,7 +1,6 @@
 """BSN: boundary candidates, boundary-sensitive features, targets, loss, proposals."""
 
 import numpy as np
-import pytest
 import torch
 
 from dfer.spot.bsn import BSN

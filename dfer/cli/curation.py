@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dfer.data.manifest import load_manifest_table as read_table
 
 
 def add_parser(commands) -> None:
@@ -92,6 +91,13 @@ def add_parser(commands) -> None:
     step.add_argument("--workers", type=int, default=1, help="videos preprocessed in parallel (default 1)")
     step.add_argument("--quiet", action="store_true", help="no progress bars")
     build_command.set_defaults(run=run)
+
+
+def read_table(path: Path):
+    """A CSV or Parquet table (column names lower-cased)."""
+    from dfer.data.manifest import load_manifest_table
+
+    return load_manifest_table(path)
 
 
 def run(args) -> int:

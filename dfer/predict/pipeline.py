@@ -18,10 +18,8 @@ from typing import Callable
 import numpy as np
 
 from dfer import labels
-from dfer.engine.inference import VideoModel
 from dfer.faces.track import FaceTracker, face_stream
 from dfer.io.video import probe
-from dfer.models.default import DefaultClassifier
 from dfer.predict.result import PredictionResult, PredictOptions, Thumbnails, frame_table
 from dfer.predict.scorers import FrameScorer, Scorer, WindowScorer
 from dfer.predict.segments import segments
@@ -63,5 +61,11 @@ def predict(video: str | Path, model="default", options: PredictOptions = Predic
 def make_scorer(model="default", options: PredictOptions = PredictOptions()) -> Scorer:
     """The scorer for ``model`` as :func:`predict` takes it (the default model is fetched on first use)."""
     if isinstance(model, (str, Path)) and str(model) != "default":
+        from dfer.engine.inference import VideoModel  # the model zoo loads only for a checkpoint
+
         return WindowScorer(VideoModel.from_checkpoint(Path(model)), options.tracker.max_gap)
-    return FrameScorer(DefaultClassifier() if isinstance(model, str) else model, options.batch_size)
+    if isinstance(model, str):
+        from dfer.models.default import DefaultClassifier  # torch loads when a model is needed
+
+        model = DefaultClassifier()
+    return FrameScorer(model, options.batch_size)

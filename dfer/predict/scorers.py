@@ -18,18 +18,20 @@ video, gives the probabilities of the (track, frame) pairs it scored (:meth:`fin
 from __future__ import annotations
 
 from collections import deque
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 import cv2
 import numpy as np
 import pandas as pd
 
 from dfer import labels
-from dfer.engine.inference import VideoModel
 from dfer.faces.align import align_face
 from dfer.faces.track import Observation
 from dfer.io.video import Frame
 from dfer.predict.result import WINDOW_COLUMNS
+
+if TYPE_CHECKING:
+    from dfer.engine.inference import VideoModel
 
 
 class Scores(NamedTuple):

@@ -1,4 +1,4 @@
-"""``dfer train``, ``dfer evaluate`` and ``dfer models list|info``: the papers' baselines on a dataset."""
+"""``dfer train``, ``dfer evaluate``, ``dfer checkpoint upgrade`` and ``dfer models list|info``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,18 @@ def add_parser(commands) -> None:
     evaluate.add_argument("--out", type=Path, help="results folder (default RUN/evaluate_SPLIT)")
     evaluate.set_defaults(run=run)
 
+    saved = commands.add_parser("checkpoint", help="checkpoint files: convert a trusted old one to the safe format")
+    saved_commands = saved.add_subparsers(dest="checkpoint_command", required=True, metavar="SUBCOMMAND")
+    upgrade = saved_commands.add_parser(
+        "upgrade", help="rewrite a checkpoint you trust so that dfer can load it safely",
+        description="dfer loads checkpoints with torch.load(weights_only=True): tensors and plain data only, so "
+        "a file cannot run code when loaded. A checkpoint of an older dfer (its NumPy random state was an array) "
+        "or any file holding other Python objects is refused. This command unpickles OLD in full, which runs "
+        "any code inside it, so use it only on files you made or trust; NEW is checked to load safely.")
+    upgrade.add_argument("old", type=Path, help="the trusted checkpoint")
+    upgrade.add_argument("new", type=Path, help="where to write the safe copy (must not exist)")
+    saved.set_defaults(run=run)
+
     models = commands.add_parser("models", help="the model zoo: names, parameters and MACs")
     model_commands = models.add_subparsers(dest="models_command", required=True, metavar="SUBCOMMAND")
     model_commands.add_parser("list", help="every model with parameters and MACs at its paper input")
@@ -33,7 +45,14 @@ def add_parser(commands) -> None:
 
 
 def run(args) -> int:
-    return {"train": _train, "evaluate": _evaluate, "models": _models}[args.command](args)
+    return {"train": _train, "evaluate": _evaluate, "models": _models, "checkpoint": _checkpoint}[args.command](args)
+
+
+def _checkpoint(args) -> int:
+    from dfer.engine import checkpoint
+
+    print(f"{args.old} → {checkpoint.upgrade(args.old, args.new)} (loads safely, weights_only)")
+    return 0
 
 
 def _train(args) -> int:

@@ -1,8 +1,17 @@
-"""Checkpoints: written atomically, restoring model, optimizer, scheduler and RNG state."""
+"""Checkpoints: written atomically, restoring model, optimizer, scheduler and RNG state.
+
+A checkpoint holds only tensors and plain data (numbers, strings, lists, dicts), so it is read with
+``torch.load(weights_only=True)``: loading a file never runs code that is inside it. A file that
+needs more (a pickle of arbitrary objects, or a checkpoint of dfer before 0.1's safe format, whose
+NumPy random state was an array) is refused with the way out: :func:`upgrade` (``dfer checkpoint
+upgrade OLD NEW``) converts a file its owner trusts.
+"""
 
 from __future__ import annotations
 
+import pickle
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +22,11 @@ from dfer.io.atomic import atomic_path
 
 
 def rng_state() -> dict:
-    """The global random states a resumed run must continue from."""
-    state = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """The global random states a resumed run must continue from (tensors and plain numbers)."""
+    kind, keys, position, has_gauss, cached_gaussian = np.random.get_state()
+    state = {"torch": torch.get_rng_state(), "python": random.getstate(),
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "position": int(position),
+                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)}}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -22,10 +34,17 @@ def rng_state() -> dict:
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
-    np.random.set_state(state["numpy"])
-    random.setstate(state["python"])
+    numpy = state["numpy"]
+    np.random.set_state((numpy["kind"], numpy["keys"].numpy().astype(np.uint32), numpy["position"],
+                         numpy["has_gauss"], numpy["cached_gaussian"]))
+    random.setstate(_tuples(state["python"]))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _tuples(value):
+    """``random.getstate()`` after a save and load: its nested tuples may come back as lists."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
 def save(path: Path, payload: dict) -> None:
@@ -35,17 +54,69 @@ def save(path: Path, payload: dict) -> None:
 
 
 def load(path: Path) -> dict:
-    """A checkpoint written by :func:`save` (or any ``torch.save`` dict holding ``model``)."""
+    """A checkpoint written by :func:`save` (or any ``torch.save`` dict of tensors and plain data
+    holding ``model``), read without running any code inside the file."""
     path = Path(path)
     if not path.is_file():
         raise DatasetError(path, "checkpoint not found")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=False)
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        named = re.search(r"GLOBAL ([\w.]+)", str(error))
+        raise DatasetError(path, f"refused: it holds {named.group(1) if named else 'a Python object'}, not only tensors "
+                                 "and plain data, and loading it could run code. dfer reads only safe checkpoints; if you "
+                                 "trust the file (e.g. one an older dfer wrote), convert it: "
+                                 "dfer checkpoint upgrade OLD NEW") from None
     except Exception as error:  # torch raises several types for a damaged file
         raise DatasetError(path, f"cannot read as a checkpoint ({error})") from None
     if not isinstance(payload, dict) or "model" not in payload:
         raise DatasetError(path, "not a dfer checkpoint: expected a dict with a 'model' state")
     return payload
+
+
+def upgrade(source: str | Path, target: str | Path) -> Path:
+    """Rewrite a checkpoint its owner trusts in the safe format :func:`load` reads: NumPy values
+    become tensors or plain numbers (an old dfer checkpoint's NumPy random state among them).
+
+    This unpickles ``source`` in full (``weights_only=False``), which runs any code in it: only
+    for files you made or trust. The result is checked to load safely before it is written.
+    """
+    source, target = Path(source), Path(target)
+    if not source.is_file():
+        raise DatasetError(source, "checkpoint not found")
+    if target.exists():
+        raise DatasetError(target, "already exists; choose a new file for the upgraded checkpoint")
+    try:
+        payload = torch.load(source, map_location="cpu", weights_only=False)
+    except Exception as error:
+        raise DatasetError(source, f"cannot read as a checkpoint ({error})") from None
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise DatasetError(source, "not a dfer checkpoint: expected a dict with a 'model' state")
+    rng = payload.get("rng")
+    if isinstance(rng, dict) and isinstance(rng.get("numpy"), tuple):
+        kind, keys, position, has_gauss, cached_gaussian = rng["numpy"]
+        rng["numpy"] = {"kind": kind, "keys": torch.from_numpy(np.asarray(keys).astype(np.int64)),
+                        "position": int(position), "has_gauss": int(has_gauss), "cached_gaussian": float(cached_gaussian)}
+    save(target, _plain(payload))
+    try:
+        load(target)
+    except DatasetError as error:
+        target.unlink()
+        raise DatasetError(source, f"cannot be made safe: {error}") from None
+    return target
+
+
+def _plain(value):
+    """``value`` with NumPy arrays as tensors and NumPy scalars as Python numbers, recursively."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def load_model_weights(model: torch.nn.Module, payload: dict, path: Path, model_name: str, num_classes: int) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from dfer.errors import InputError
 from dfer.io.atomic import atomic_path
 
 
@@ -134,7 +135,7 @@ def fetch(names=None, wheel_dir: Path | None = None, cache: Path | None = None) 
     done = []
     for name in names or ASSETS:
         if name not in ASSETS:
-            raise ValueError(f"unknown asset {name!r}; expected one of {sorted(ASSETS)}")
+            raise InputError(f"unknown asset {name!r}; expected one of {sorted(ASSETS)}")
         path, what = fetch_asset(ASSETS[name], cache, wheel_dir)
         done.append((name, path, what))
     return done

@@ -19,7 +19,15 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class DatasetError(ValueError):
+class InputError(ValueError):
+    """Input the user can fix — an option, a value, a file — and the message says what was expected.
+
+    ``dfer`` prints these as one line and exits with status 2; any other exception is a bug in dfer
+    and is reported as one (:func:`dfer.cli.main`).
+    """
+
+
+class DatasetError(InputError):
     """A dataset file or folder is not what a reader expected; the message names it."""
 
     def __init__(self, path, message: str, row: int | None = None):

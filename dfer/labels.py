@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from dfer.errors import InputError
+
 #: The canonical order used everywhere inside dfer (alphabetical, like FERV39k's folders).
 EXPRESSIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "neutral", "sad", "surprise")
 NUM_CLASSES = len(EXPRESSIONS)
@@ -62,7 +64,7 @@ def canonical(name: str) -> int:
     """Canonical index of an expression name in any accepted spelling (case-insensitive)."""
     key = str(name).strip().lower()
     if key not in SYNONYMS:
-        raise ValueError(f"unknown expression {name!r}; expected one of {', '.join(EXPRESSIONS)}")
+        raise InputError(f"unknown expression {name!r}; expected one of {', '.join(EXPRESSIONS)}")
     return INDEX[SYNONYMS[key]]
 
 
@@ -79,7 +81,7 @@ def to_dfew(index: int) -> int:
 def from_ferv39k(name: str) -> int:
     """Canonical index of a FERV39k label/folder name (``Angry`` … ``Surprise``)."""
     if name not in FERV39K_LABELS:
-        raise ValueError(f"unknown FERV39k label {name!r}; expected one of {', '.join(FERV39K_LABELS)}")
+        raise InputError(f"unknown FERV39k label {name!r}; expected one of {', '.join(FERV39K_LABELS)}")
     return INDEX[FERV39K_LABELS[name]]
 
 
@@ -109,9 +111,9 @@ def _from_table(code, table: Mapping, what: str) -> int:
     try:
         key = int(str(code).strip())
     except ValueError:
-        raise ValueError(f"{what} {code!r} is not an integer; expected one of {sorted(table)}") from None
+        raise InputError(f"{what} {code!r} is not an integer; expected one of {sorted(table)}") from None
     if key not in table:
-        raise ValueError(f"{what} {code!r} out of range; expected one of {sorted(table)}")
+        raise InputError(f"{what} {code!r} out of range; expected one of {sorted(table)}")
     return INDEX[table[key]]
 
 
@@ -120,4 +122,4 @@ def _to_table(index: int, table: Mapping):
     for key, value in table.items():
         if value == name:
             return key
-    raise ValueError(f"expression {name!r} has no code in this dataset")
+    raise InputError(f"expression {name!r} has no code in this dataset")

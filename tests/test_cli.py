@@ -34,10 +34,38 @@ def test_errors_are_one_line_without_traceback(tmp_path, capsys):
     assert "m.csv, row 2" in result.stderr
 
 
+def test_a_bug_is_reported_as_a_bug_not_as_bad_input(tmp_path, monkeypatch, capsys):
+    import tempfile
+
+    from dfer.cli import data
+    from dfer.errors import InputError
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def broken(args):
+        raise ValueError("array is read-only")  # what numpy says when dfer misuses an array
+
+    monkeypatch.setattr(data, "_stats", broken)
+    assert main(["data", "stats", str(tmp_path)]) == 3
+    error = capsys.readouterr().err
+    assert "internal error (a bug in dfer, not in your input): ValueError: array is read-only" in error
+    saved = list(tmp_path.glob("dfer-traceback-*.txt"))
+    assert len(saved) == 1 and str(saved[0]) in error and "Traceback" in saved[0].read_text()
+
+    def refused(args):
+        raise InputError("--size must be positive, got -48")
+
+    monkeypatch.setattr(data, "_stats", refused)
+    assert main(["data", "stats", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "dfer: error: --size must be positive, got -48\n"
+
+
 def test_every_command_has_help():
     for command in (["synth"], ["data", "stats"], ["data", "check"], ["data", "tim"], ["data", "pack"], ["demo"],
                     ["preprocess"], ["predict"], ["assets", "fetch"], ["assets", "list"], ["train"], ["evaluate"],
-                    ["models", "list"]):
+                    ["models", "list"], ["models", "info"], ["checkpoint", "upgrade"], ["build", "candidates"],
+                    ["annotate", "plan"], ["annotate", "votes"], ["annotate", "intervals"], ["spot", "train"],
+                    ["spot", "evaluate"], ["spot", "predict"], ["spot", "features"]):
         result = run(*command, "--help")
         assert result.returncode == 0 and "usage: dfer" in result.stdout
 

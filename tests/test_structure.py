@@ -13,9 +13,9 @@ MAX_LINES = 450
 #: need sit below all of them, and the command line sits above everything.
 ALLOWED = {
     "errors": set(),
-    "labels": set(),
+    "labels": {"errors"},
     "io": {"errors"},
-    "assets": {"io"},
+    "assets": {"errors", "io"},
     "faces": {"errors", "io"},
     "data": {"errors", "io", "labels"},
     "metrics": {"data", "errors", "io", "labels"},

@@ -29,14 +29,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Exit status for a bug in dfer (bad input exits with 2, as argparse does).
+INTERNAL_ERROR = 3
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Input the user can fix (dfer's :class:`~dfer.errors.InputError` and its kin,
+    a file that is missing or in the way, a missing asset) is one line on stderr and status 2;
+    any other exception is a bug: a short message, the traceback saved to a file, status 3."""
     args = build_parser().parse_args(argv)
     from dfer.assets import AssetMissing
-    from dfer.errors import DatasetError, TrainingError
+    from dfer.errors import InputError, TrainingError
+    from dfer.faces.assets import FaceModelsMissing
 
     try:
         return args.run(args)
-    except (DatasetError, ValueError, FileNotFoundError, TrainingError, AssetMissing) as error:
+    except (InputError, TrainingError, AssetMissing, FaceModelsMissing, FileNotFoundError, FileExistsError,
+            NotADirectoryError, IsADirectoryError, PermissionError) as error:
         print(f"dfer: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -45,3 +54,20 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as error:  # noqa: BLE001 — a bug: say so, keep the traceback
+        return _report_bug(error)
+
+
+def _report_bug(error: Exception) -> int:
+    import tempfile
+    import traceback
+
+    text = "".join(traceback.format_exception(error))
+    handle, path = tempfile.mkstemp(prefix="dfer-traceback-", suffix=".txt")
+    with os.fdopen(handle, "w") as file:
+        file.write(f"dfer {__version__}: {' '.join(sys.argv)}\n\n{text}")
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    print(f"dfer: internal error (a bug in dfer, not in your input): {type(error).__name__}: {error}\n"
+          f"  at {frame.filename}:{frame.lineno} in {frame.name}; the full traceback is in {path} "
+          "— please report it with that file", file=sys.stderr)
+    return INTERNAL_ERROR

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from dfer.errors import InputError
+
 
 def add_parser(commands) -> None:
     train = commands.add_parser("train", help="train a model as a config (configs/…) describes, then test it")
@@ -72,10 +74,10 @@ def _folds(text: str) -> list[int]:
     for part in text.split(","):
         low, _, high = part.partition("-")
         if not (low.strip().isdigit() and (not high or high.strip().isdigit())):
-            raise ValueError(f"--folds {text!r}: expected folds like 1-5 or 1,3")
+            raise InputError(f"--folds {text!r}: expected folds like 1-5 or 1,3")
         chosen += list(range(int(low), int(high or low) + 1))
     if not chosen or not set(chosen) <= {1, 2, 3, 4, 5}:
-        raise ValueError(f"--folds {text!r}: DFEW folds are 1 to 5")
+        raise InputError(f"--folds {text!r}: DFEW folds are 1 to 5")
     return chosen
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from dfer.errors import InputError
+
 METHODS = ("wta", "majority", "wawa", "dawid_skene", "glad", "mace")
 OUTPUT_COLUMNS = ["task", "label", "confidence"]
 
@@ -40,10 +42,10 @@ def aggregate(answers: pd.DataFrame, method: str = "wta", **options) -> pd.DataF
     """Aggregated labels per task (columns :data:`OUTPUT_COLUMNS`, sorted by task); ``options`` go
     to the crowd-kit method (e.g. ``n_iter``; crowd-kit's defaults otherwise)."""
     if method not in METHODS:
-        raise ValueError(f"unknown aggregation method {method!r}; expected one of {METHODS}")
+        raise InputError(f"unknown aggregation method {method!r}; expected one of {METHODS}")
     missing = {"task", "worker", "label"} - set(answers.columns)
     if missing:
-        raise ValueError(f"answers need columns task, worker, label; missing {sorted(missing)}")
+        raise InputError(f"answers need columns task, worker, label; missing {sorted(missing)}")
     if method == "wta":
         return weighted_wta(answers).sort_values("task", ignore_index=True)
     table = answers[["task", "worker", "label"]]

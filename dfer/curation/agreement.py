@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dfer.errors import InputError
+
 
 def fleiss_kappa(counts) -> float:
     """Fleiss' kappa of an ``items × categories`` table of rating counts.
@@ -18,11 +20,11 @@ def fleiss_kappa(counts) -> float:
     """
     counts = np.asarray(counts, dtype=np.float64)
     if counts.ndim != 2 or (counts < 0).any():
-        raise ValueError("expected a 2-D table of non-negative rating counts (items × categories)")
+        raise InputError("expected a 2-D table of non-negative rating counts (items × categories)")
     raters = counts.sum(axis=1)
     counts, raters = counts[raters >= 2], raters[raters >= 2]
     if len(counts) == 0:
-        raise ValueError("no item has two or more ratings")
+        raise InputError("no item has two or more ratings")
     agreement = ((counts ** 2).sum(axis=1) - raters) / (raters * (raters - 1))
     shares = counts.sum(axis=0) / raters.sum()
     chance = float((shares ** 2).sum())
@@ -35,7 +37,7 @@ def lincoln_petersen(first: int, second: int, both: int) -> float:
     """Lincoln–Petersen estimate of the total number of errors, N̂ = n₁n₂/m, from the errors found
     by two independent checks (``first``, ``second``) and by both (``both``)."""
     if both <= 0:
-        raise ValueError("no error was found by both checks; use chapman(), which stays finite")
+        raise InputError("no error was found by both checks; use chapman(), which stays finite")
     return first * second / both
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from dfer import labels
 from dfer.curation.aggregate import aggregate
+from dfer.errors import InputError
 
 VOCABULARY = Path(__file__).parent / "data" / "ferv39k_words.csv"
 PASS = "PASS"
@@ -55,7 +56,7 @@ CREATE TABLE IF NOT EXISTS labels(clip_id TEXT NOT NULL REFERENCES clips, method
 """
 
 
-class AnnotationError(ValueError):
+class AnnotationError(InputError):
     """Rows that cannot be imported; ``problems`` lists them (row numbers count the header as 1)."""
 
     def __init__(self, source: str, problems: list[str]):
@@ -70,7 +71,7 @@ def vocabulary(path: str | Path = VOCABULARY) -> dict[str, str]:
     words = {str(w).strip().lower(): str(e).strip().lower() for w, e in zip(table.word, table.expression)}
     unknown = sorted(set(words.values()) - set(labels.EXPRESSIONS))
     if unknown:
-        raise ValueError(f"{path}: expressions {unknown} are not among {labels.EXPRESSIONS}")
+        raise InputError(f"{path}: expressions {unknown} are not among {labels.EXPRESSIONS}")
     return {**{name: name for name in labels.EXPRESSIONS}, **words, PASS.lower(): PASS}
 
 
@@ -150,9 +151,9 @@ def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, optio
     items = clips.drop(gold_pool.index)
     crowd = workers[workers.role == "crowd"].worker_id.astype(str).tolist()
     if len(crowd) < options.copies:
-        raise ValueError(f"{options.copies} copies per group need at least {options.copies} crowd workers, got {len(crowd)}")
+        raise InputError(f"{options.copies} copies per group need at least {options.copies} crowd workers, got {len(crowd)}")
     if gold_pool.empty:
-        raise ValueError("no gold items: give some clips a 'gold' label (professional annotation)")
+        raise InputError("no gold items: give some clips a 'gold' label (professional annotation)")
     gold_per_group = max(int(round(options.gold_share * options.group_size)), 1)
     per_group = options.group_size - gold_per_group
     order = rng.permutation(len(items))
@@ -206,7 +207,7 @@ def reassign(database: str | Path, seed: int = 0) -> pd.DataFrame:
             busy = {w for (w,) in connection.execute("SELECT worker_id FROM copies WHERE group_id = ?", (group,))}
             free = [w for w in crowd if w not in busy]
             if not free:
-                raise ValueError(f"group {group}: every crowd worker already has a copy of it; add workers to reassign")
+                raise InputError(f"group {group}: every crowd worker already has a copy of it; add workers to reassign")
             members = [c for (c,) in connection.execute("SELECT clip_id FROM tasks WHERE copy_id = ?", (copy_id,))]
             number = connection.execute("SELECT MAX(copy) + 1 FROM copies WHERE group_id = ?", (group,)).fetchone()[0]
             tasks += _add_copy(connection, rng, secrets.token_hex(6), group, number, free[rng.integers(len(free))],
@@ -295,7 +296,7 @@ def import_answers(database: str | Path, answers: pd.DataFrame, source: str = "a
 def quality_control(database: str | Path, low: float = 0.4, high: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Decide every answered copy by its correct rate on gold items; returns (per copy, per worker)."""
     if not 0 <= low <= high <= 1:
-        raise ValueError(f"thresholds must satisfy 0 ≤ low ≤ high ≤ 1, got {low}, {high}")
+        raise InputError(f"thresholds must satisfy 0 ≤ low ≤ high ≤ 1, got {low}, {high}")
     with closing(connect(database)) as connection:
         gold = pd.read_sql_query(
             "SELECT copies.copy_id, copies.group_id, copies.worker_id, answers.label = clips.gold AS correct "
@@ -362,7 +363,7 @@ def error_estimates(database: str | Path, low: float = 0.4) -> dict:
     with closing(connect(database)) as connection:
         decisions = pd.read_sql_query("SELECT copy_id, rate, decision FROM decisions", connection).set_index("copy_id")
     if decisions.empty:
-        raise ValueError("no quality-control decisions yet: import answers and run quality control first")
+        raise InputError("no quality-control decisions yet: import answers and run quality control first")
     agreement = copy_agreement(database).reindex(decisions.index)
     gold_flag, agreement_flag = decisions.rate < low, agreement < low
     first, second, both = int(gold_flag.sum()), int(agreement_flag.sum()), int((gold_flag & agreement_flag).sum())
@@ -384,7 +385,7 @@ def usable_answers(database: str | Path) -> pd.DataFrame:
     usable = answers[(answers.label != PASS) & ((answers.role == "professional")
                                                | answers.decision.isin(["accept", "improper"]))]
     if usable.empty:
-        raise ValueError("no usable answers: import answers and run quality control first")
+        raise InputError("no usable answers: import answers and run quality control first")
     return usable.drop(columns="decision").reset_index(drop=True)
 
 

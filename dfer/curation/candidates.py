@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from dfer import labels
+from dfer.errors import InputError
 from dfer.preprocess.table import NO_FACE
 
 
@@ -70,9 +71,9 @@ def random_cuts(frames: int, fps: float, rng: np.random.Generator, min_seconds: 
     [min_seconds, max_seconds] — ``uniform`` in seconds, or ``log-uniform`` (more short clips) —
     from the first frame on; a last piece shorter than ``min_seconds`` is dropped."""
     if distribution not in ("uniform", "log-uniform"):
-        raise ValueError(f"unknown clip-length distribution {distribution!r}; expected uniform or log-uniform")
+        raise InputError(f"unknown clip-length distribution {distribution!r}; expected uniform or log-uniform")
     if not 0 < min_seconds <= max_seconds:
-        raise ValueError(f"clip lengths need 0 < min_seconds ≤ max_seconds, got {min_seconds}, {max_seconds}")
+        raise InputError(f"clip lengths need 0 < min_seconds ≤ max_seconds, got {min_seconds}, {max_seconds}")
     cuts, start = [], 0
     shortest = max(int(round(min_seconds * fps)), 1)
     while frames - start >= shortest:

@@ -31,7 +31,7 @@ from dfer import labels
 from dfer.curation.annotation import connect, usable_answers
 from dfer.data.records import list_frames
 from dfer.data.splits import stratified_folds, stratified_holdout
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import link_or_copy, write_table
 
 FORMATS = ("ferv39k", "dfew")
@@ -42,10 +42,10 @@ def labelled_clips(database: str | Path, candidates: pd.DataFrame, method: str =
     with closing(connect(database)) as connection:
         stored = pd.read_sql_query("SELECT clip_id, label FROM labels WHERE method = ?", connection, params=(method,))
     if stored.empty:
-        raise ValueError(f"no labels of method {method!r} in {database}; run `dfer annotate aggregate --method {method}`")
+        raise InputError(f"no labels of method {method!r} in {database}; run `dfer annotate aggregate --method {method}`")
     missing = sorted(set(stored.clip_id) - set(candidates.clip_id))
     if missing:
-        raise ValueError(f"{len(missing)} labelled clip(s) are not in the candidate table, e.g. {missing[:3]}")
+        raise InputError(f"{len(missing)} labelled clip(s) are not in the candidate table, e.g. {missing[:3]}")
     return candidates.merge(stored, on="clip_id").sort_values("clip_id", ignore_index=True)
 
 
@@ -61,10 +61,10 @@ def export_dataset(database: str | Path, candidates: pd.DataFrame, out: str | Pa
                    method: str = "wta", seed: int = 0, test_share: float = 0.2) -> dict:
     """Write the labelled candidates as a ``format`` dataset at ``out``; returns counts."""
     if format not in FORMATS:
-        raise ValueError(f"unknown export format {format!r}; expected one of {FORMATS}")
+        raise InputError(f"unknown export format {format!r}; expected one of {FORMATS}")
     out = Path(out)
     if out.exists():
-        raise ValueError(f"{out} already exists; export into a new folder")
+        raise InputError(f"{out} already exists; export into a new folder")
     missing = {"clip_id", "path", "faces"} - set(candidates.columns)
     if missing:
         raise DatasetError("candidates", f"missing column(s) {sorted(missing)}; give the candidates.csv of "

@@ -45,10 +45,10 @@ from tqdm import tqdm
 from dfer import labels
 from dfer.curation.candidates import (CandidateOptions, balance_expressions, balance_scenes, cap_candidates, check_clip,
                                    random_cuts)
+from dfer.curation.scoring import person_rows, score_clips
 from dfer.data.manifest import load_manifest_table
 from dfer.engine.config import build, read_tree
-from dfer.curation.scoring import person_rows, score_clips
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import link_or_copy, write_json, write_table
 from dfer.io.video import VideoError, iter_frames, probe, read_ahead, write_video
 from dfer.preprocess import options_from, preprocess
@@ -257,7 +257,7 @@ def _check_options(out: Path, options: BuildOptions) -> None:
         previous = json.loads(record.read_text())
         different = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
         if different:
-            raise ValueError(f"{out} was built with other options ({', '.join(different)} differ); "
+            raise InputError(f"{out} was built with other options ({', '.join(different)} differ); "
                              "use a new --out folder, or the same options to resume")
     else:
         write_json(record, current)
@@ -273,7 +273,7 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
     if options.target_distribution:
         unknown = sorted(set(options.target_distribution) - set(labels.EXPRESSIONS))
         if unknown:
-            raise ValueError(f"target_distribution: unknown expression(s) {unknown}; expected {labels.EXPRESSIONS}")
+            raise InputError(f"target_distribution: unknown expression(s) {unknown}; expected {labels.EXPRESSIONS}")
     out.mkdir(parents=True, exist_ok=True)
     _check_options(out, options)
 

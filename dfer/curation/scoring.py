@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from dfer import labels
 from dfer.engine.inference import VideoModel
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import write_table
 from dfer.io.video import iter_frames, read_ahead
 from dfer.models.default import DefaultClassifier
@@ -70,7 +70,7 @@ def score_with_video_model(faces_root: Path, scenes_root: Path | None, table: pd
     """Per clip: a trained dfer video model (:class:`dfer.engine.inference.VideoModel`) on the
     clip's aligned face crops (and scene frames for two-stream models), as ``dfer preprocess`` wrote them."""
     if model.scene_size and scenes_root is None:
-        raise ValueError(f"{model.name} is a two-stream model: the preprocess options must write scene frames")
+        raise InputError(f"{model.name} is a two-stream model: the preprocess options must write scene frames")
     sums, counts = {}, {}
     for clip in clips.itertuples():
         rows = person_rows(table, clip)

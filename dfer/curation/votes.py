@@ -7,6 +7,7 @@ import pandas as pd
 
 from dfer import labels
 from dfer.curation.agreement import fleiss_kappa
+from dfer.errors import InputError
 
 #: DFEW keeps a clip as single-labeled when one class has more than this many of its 10 votes.
 DFEW_THRESHOLD = 6
@@ -19,7 +20,7 @@ def vote_table(answers: pd.DataFrame) -> pd.DataFrame:
     bad = answers.index[~answers.label.isin(known)]
     if len(bad):
         row = int(bad[0])
-        raise ValueError(f"answer row {row}: label {answers.label.loc[bad[0]]!r} is not one of {labels.EXPRESSIONS}")
+        raise InputError(f"answer row {row}: label {answers.label.loc[bad[0]]!r} is not one of {labels.EXPRESSIONS}")
     table = pd.crosstab(answers.task, answers.label).reindex(columns=list(labels.EXPRESSIONS), fill_value=0)
     table.columns.name = None
     return table
@@ -29,7 +30,7 @@ def distributions(votes: pd.DataFrame) -> pd.DataFrame:
     """Each clip's votes as a 7-dimensional distribution (rows sum to 1)."""
     totals = votes.sum(axis=1)
     if (totals == 0).any():
-        raise ValueError(f"clip {votes.index[totals == 0][0]!r} has no votes")
+        raise InputError(f"clip {votes.index[totals == 0][0]!r} has no votes")
     return votes.div(totals, axis=0)
 
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from dfer.data.dfew import FOLDS, read_dfew
 from dfer.data.ferv39k import SCENES_DIR, read_ferv39k
 from dfer.data.formats import detect_format, read_dataset
-from dfer.errors import Problem
+from dfer.errors import InputError, Problem
 
 IMAGE_CHECKS = ("all", "ends", "none")
 
@@ -42,7 +42,7 @@ def check_dataset(
     each clip) or ``none``.
     """
     if images not in IMAGE_CHECKS:
-        raise ValueError(f"images must be one of {', '.join(IMAGE_CHECKS)}, got {images!r}")
+        raise InputError(f"images must be one of {', '.join(IMAGE_CHECKS)}, got {images!r}")
     root = Path(root)
     format = format or detect_format(root)
     problems: dict[str, Problem] = {}

@@ -35,10 +35,10 @@ from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as F
 
 from dfer.data.packed import has_paths, has_value, read_clip_frames
-from dfer.io.frames import count_video_frames, read_image, read_video
-from dfer.errors import DatasetError
 from dfer.data.sampling import MODES, Sampler
 from dfer.data.transforms import ClipTransform
+from dfer.errors import DatasetError, InputError
+from dfer.io.frames import count_video_frames, read_image, read_video
 
 
 class UnreadableFrameWarning(UserWarning):
@@ -110,7 +110,7 @@ class ClipDataset(Dataset):
         seed: int = 0,
     ):
         if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+            raise InputError(f"mode must be one of {MODES}, got {mode!r}")
         self.table = table.reset_index(drop=True)
         self.rows = self.table.to_dict("records")
         self.sampler = sampler

@@ -22,6 +22,7 @@ import pandas as pd
 
 from dfer import labels
 from dfer.data.records import ProblemLog, list_frames, make_table
+from dfer.errors import InputError
 from dfer.io.frames import count_video_frames
 
 SOURCES = ("clip_224x224", "clip_224x224_16f", "original")
@@ -38,7 +39,7 @@ def clip_id(raw) -> str:
     """DFEW clip id padded to 5 digits (the CSVs hold ``7`` or ``00007``)."""
     text = str(raw).strip()
     if not text.isdigit():
-        raise ValueError(f"video_name {raw!r} is not a numeric clip id")
+        raise InputError(f"video_name {raw!r} is not a numeric clip id")
     return text.zfill(5)
 
 
@@ -131,9 +132,9 @@ def read_dfew(
     """
     root = Path(root)
     if source not in SOURCES:
-        raise ValueError(f"unknown DFEW source {source!r}; expected one of {', '.join(SOURCES)}")
+        raise InputError(f"unknown DFEW source {source!r}; expected one of {', '.join(SOURCES)}")
     if fold is not None and fold not in FOLDS:
-        raise ValueError(f"DFEW fold must be one of {FOLDS}, got {fold!r}")
+        raise InputError(f"DFEW fold must be one of {FOLDS}, got {fold!r}")
     log = ProblemLog(errors)
     if not (root / "EmoLabel_DataSplit").is_dir():
         log.add(root, "not a DFEW root: no EmoLabel_DataSplit folder")

@@ -20,6 +20,7 @@ import pandas as pd
 
 from dfer import labels
 from dfer.data.records import ProblemLog, list_frames, make_table
+from dfer.errors import InputError
 from dfer.io.frames import count_video_frames
 
 FACES_DIR = "2_ClipsforFaceCrop"
@@ -79,7 +80,7 @@ def read_ferv39k(
     """
     root = Path(root)
     if source not in SOURCES:
-        raise ValueError(f"unknown FERV39k source {source!r}; expected one of {', '.join(SOURCES)}")
+        raise InputError(f"unknown FERV39k source {source!r}; expected one of {', '.join(SOURCES)}")
     log = ProblemLog(errors)
     if not (root / "4_setups").is_dir():
         log.add(root, "not a FERV39k root: no 4_setups folder")
@@ -130,14 +131,14 @@ def select_setup(table: pd.DataFrame, setup: str) -> pd.DataFrame:
         return table[table["scenario"] == setup].reset_index(drop=True)
     if setup in labels.SCENE_TO_SCENARIO:
         return table[table["scene"] == setup].reset_index(drop=True)
-    raise ValueError(f"unknown FERV39k setup {setup!r}; expected one of {', '.join(SETUPS)}")
+    raise InputError(f"unknown FERV39k setup {setup!r}; expected one of {', '.join(SETUPS)}")
 
 
 def cross_scenario(table: pd.DataFrame, train: str, test: str) -> pd.DataFrame:
     """Train on scenario ``train``'s training clips, test on scenario ``test``'s test clips."""
     for name in (train, test):
         if name not in labels.SCENARIOS:
-            raise ValueError(f"unknown scenario {name!r}; expected one of {', '.join(labels.SCENARIOS)}")
+            raise InputError(f"unknown scenario {name!r}; expected one of {', '.join(labels.SCENARIOS)}")
     keep = ((table["split"] != "test") & (table["scenario"] == train)) | (
         (table["split"] == "test") & (table["scenario"] == test)
     )

@@ -9,7 +9,7 @@ import pandas as pd
 from dfer.data.dfew import read_dfew
 from dfer.data.ferv39k import read_ferv39k
 from dfer.data.manifest import read_manifest
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 
 FORMATS = ("dfew", "ferv39k", "manifest", "packed")
 MANIFEST_NAMES = ("manifest.csv", "manifest.parquet")
@@ -72,4 +72,4 @@ def read_dataset(root: Path, format: str | None = None, errors: str = "raise", *
         from dfer.data.packed import open_store
 
         return open_store(root)
-    raise ValueError(f"unknown dataset format {format!r}; expected one of {', '.join(FORMATS)}")
+    raise InputError(f"unknown dataset format {format!r}; expected one of {', '.join(FORMATS)}")

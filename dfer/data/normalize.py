@@ -13,8 +13,8 @@ from PIL import Image
 from tqdm import tqdm
 
 from dfer.data.records import list_frames
-from dfer.errors import DatasetError
 from dfer.data.tim import tim_frames_uint8
+from dfer.errors import DatasetError, InputError
 
 
 @dataclass
@@ -71,7 +71,7 @@ def tim_folders(src: Path, dst: Path, frames: int = 16, workers: int = 1, progre
     """
     src, dst = Path(src), Path(dst)
     if frames < 1:
-        raise ValueError(f"--frames must be at least 1, got {frames}")
+        raise InputError(f"--frames must be at least 1, got {frames}")
     if not src.is_dir():
         raise DatasetError(src, "source folder not found")
     clips = sorted(p for p in src.iterdir() if p.is_dir())

@@ -28,9 +28,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from dfer.data.records import COLUMNS
-from dfer.errors import DatasetError
-from dfer.io.frames import read_image, read_video, resize_frame
 from dfer.data.transforms import Size, as_hw
+from dfer.errors import DatasetError, InputError
+from dfer.io.frames import read_image, read_video, resize_frame
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +76,10 @@ def pack(
     files raise :class:`DatasetError` naming the clip and file.
     """
     if table.empty:
-        raise ValueError("the clip table is empty; nothing to pack")
+        raise InputError("the clip table is empty; nothing to pack")
     missing = [column for column in COLUMNS if column not in table.columns]
     if missing:
-        raise ValueError(f"not a clip table: missing columns {missing}")
+        raise InputError(f"not a clip table: missing columns {missing}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     size = as_hw(size)

@@ -14,7 +14,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from dfer.errors import DatasetError, Problem
+from dfer.errors import DatasetError, InputError, Problem
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
@@ -47,7 +47,7 @@ class ProblemLog:
 
     def __init__(self, errors: str = "raise"):
         if errors not in ("raise", "collect"):
-            raise ValueError(f"errors must be 'raise' or 'collect', got {errors!r}")
+            raise InputError(f"errors must be 'raise' or 'collect', got {errors!r}")
         self.errors = errors
         self.problems: list[Problem] = []
 
@@ -107,11 +107,11 @@ def carve_validation(
     from sklearn.model_selection import train_test_split
 
     if not 0 < fraction < 1:
-        raise ValueError(f"validation fraction must be in (0, 1), got {fraction}")
+        raise InputError(f"validation fraction must be in (0, 1), got {fraction}")
     table = table.copy()
     train_index = table.index[table["split"] == "train"]
     if len(train_index) < 2:
-        raise ValueError("need at least 2 training clips to carve a validation split")
+        raise InputError("need at least 2 training clips to carve a validation split")
     strata = table.loc[train_index, by].to_numpy()
     counts = pd.Series(strata).value_counts()
     n_val = max(1, int(round(fraction * len(train_index))))

@@ -14,6 +14,8 @@ from typing import Callable
 
 import numpy as np
 
+from dfer.errors import InputError
+
 MODES = ("train", "test")
 
 Sampler = Callable[[int, str, np.random.Generator | None], np.ndarray]
@@ -87,12 +89,12 @@ def ceflnet_indices(
         total=total, window=window, max_start=max_start, clips=clips, clip_length=clip_length, per_clip=per_clip
     )
     if not 0 <= overlap < clip_length:
-        raise ValueError(f"overlap must be in [0, clip_length={clip_length}), got {overlap}")
+        raise InputError(f"overlap must be in [0, clip_length={clip_length}), got {overlap}")
     if max_start - 1 + window > total:
-        raise ValueError(f"a window of {window} frames starting at {max_start - 1} overruns the {total}-frame timeline")
+        raise InputError(f"a window of {window} frames starting at {max_start - 1} overruns the {total}-frame timeline")
     stride = clip_length - overlap
     if (clips - 1) * stride + clip_length > window:
-        raise ValueError(
+        raise InputError(
             f"{clips} sub-videos of {clip_length} frames overlapping by {overlap} span "
             f"{(clips - 1) * stride + clip_length} frames, more than the window of {window}"
         )
@@ -113,7 +115,7 @@ SAMPLERS: dict[str, Callable[..., np.ndarray]] = {
 def make_sampler(name: str, **params) -> Sampler:
     """The sampler ``name`` (one of :data:`SAMPLERS`) with its parameters bound: f(num_frames, mode, rng)."""
     if name not in SAMPLERS:
-        raise ValueError(f"unknown sampler {name!r}; choose one of {sorted(SAMPLERS)}")
+        raise InputError(f"unknown sampler {name!r}; choose one of {sorted(SAMPLERS)}")
     function = SAMPLERS[name]
     own = {
         key: spec for key, spec in inspect.signature(function).parameters.items()
@@ -121,10 +123,10 @@ def make_sampler(name: str, **params) -> Sampler:
     }
     unknown = sorted(set(params) - set(own))
     if unknown:
-        raise ValueError(f"sampler {name!r} takes parameters {list(own)}, not {unknown}")
+        raise InputError(f"sampler {name!r} takes parameters {list(own)}, not {unknown}")
     missing = [key for key, spec in own.items() if spec.default is inspect.Parameter.empty and key not in params]
     if missing:
-        raise ValueError(f"sampler {name!r} needs parameters {missing}")
+        raise InputError(f"sampler {name!r} needs parameters {missing}")
     function(1, mode="test", **params)  # reject bad values now rather than at the first clip
 
     def sampler(num_frames: int, mode: str, rng: np.random.Generator | None = None) -> np.ndarray:
@@ -144,13 +146,13 @@ def _check_clip(num_frames: int, mode: str, rng: np.random.Generator | None) -> 
     """Validate the arguments every sampler shares."""
     _check_positive(num_frames=num_frames)
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        raise InputError(f"mode must be one of {MODES}, got {mode!r}")
     if mode == "train" and not isinstance(rng, np.random.Generator):
-        raise ValueError("mode 'train' needs rng, a numpy.random.Generator")
+        raise InputError("mode 'train' needs rng, a numpy.random.Generator")
 
 
 def _check_positive(**values: int) -> None:
     """Raise ValueError naming the first value that is not a positive integer."""
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            raise InputError(f"{name} must be a positive integer, got {value!r}")

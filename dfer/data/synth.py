@@ -34,6 +34,7 @@ from dfer.data.splits import stratified_folds, stratified_holdout
 from dfer.data.synth_face import random_identity
 from dfer.data.synth_render import crop_faces, render_clip
 from dfer.data.tim import tim_frames_uint8
+from dfer.errors import InputError
 from dfer.io.atomic import atomic_path
 from dfer.io.video import write_video
 
@@ -70,13 +71,13 @@ def write_synthetic(
     (:mod:`dfer.data.synth_long`). The same ``seed`` gives identical images.
     """
     if format not in FORMATS:
-        raise ValueError(f"unknown synthetic format {format!r}; expected one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown synthetic format {format!r}; expected one of {', '.join(FORMATS)}")
     if isinstance(clips, bool) or not isinstance(clips, (int, np.integer)) or clips < 1:
-        raise ValueError(f"clips must be a positive integer, got {clips!r}")
+        raise InputError(f"clips must be a positive integer, got {clips!r}")
     if format == "dfew" and clips < MIN_DFEW_CLIPS:
-        raise ValueError(f"the dfew format needs at least {MIN_DFEW_CLIPS} clips for its 5 folds, got {clips}")
+        raise InputError(f"the dfew format needs at least {MIN_DFEW_CLIPS} clips for its 5 folds, got {clips}")
     if size < 8:
-        raise ValueError(f"size must be at least 8 pixels, got {size}")
+        raise InputError(f"size must be at least 8 pixels, got {size}")
     from dfer.data.synth_long import write_long  # long videos for spotting
 
     writer = {"dfew": _write_dfew, "ferv39k": _write_ferv39k, "manifest": _write_manifest, "long": write_long}[format]

@@ -21,6 +21,7 @@ from PIL import Image, ImageChops
 from dfer import labels
 from dfer.data.synth_face import (GRID, GRID_EXTENT, HEAD_EXTENT, Identity, draw_faces, expression_parameters,
                                   random_identity)
+from dfer.errors import InputError
 
 SCENE_HEIGHT, SCENE_WIDTH = 336, 504
 #: Slight per-expression colour cast of the scene (film "mood" lighting), canonical order. It is
@@ -91,9 +92,9 @@ def render_clip(
     to a random one; ``blend`` mixes in a second expression (see :func:`expression_parameters`).
     """
     if not 0 <= expression < labels.NUM_CLASSES:
-        raise ValueError(f"expression must be a canonical index 0..{labels.NUM_CLASSES - 1}, got {expression}")
+        raise InputError(f"expression must be a canonical index 0..{labels.NUM_CLASSES - 1}, got {expression}")
     if num_frames < 1:
-        raise ValueError(f"num_frames must be at least 1, got {num_frames}")
+        raise InputError(f"num_frames must be at least 1, got {num_frames}")
     if identity is None:
         identity = random_identity(rng)
     scene = scene or str(rng.choice(labels.SCENES))

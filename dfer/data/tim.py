@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dfer.errors import InputError
+
 
 def tim(frames: np.ndarray, k: int) -> np.ndarray:
     """Resample ``frames`` (N, H, W[, C]) to ``k`` frames with TIM; float64, same trailing shape.
@@ -35,13 +37,13 @@ def tim(frames: np.ndarray, k: int) -> np.ndarray:
     """
     frames = np.asarray(frames)
     if frames.ndim not in (3, 4):
-        raise ValueError(f"frames must have shape (N, H, W) or (N, H, W, C), got {frames.shape}")
+        raise InputError(f"frames must have shape (N, H, W) or (N, H, W, C), got {frames.shape}")
     if frames.shape[0] == 0:
-        raise ValueError("frames is empty: TIM needs at least one frame")
+        raise InputError("frames is empty: TIM needs at least one frame")
     if not (np.issubdtype(frames.dtype, np.integer) or np.issubdtype(frames.dtype, np.floating)):
-        raise ValueError(f"frames must hold real numbers, got dtype {frames.dtype}")
+        raise InputError(f"frames must hold real numbers, got dtype {frames.dtype}")
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+        raise InputError(f"k must be a positive integer, got {k!r}")
     num_frames = frames.shape[0]
     weights = _interpolation_weights(num_frames, int(k))
     pixels = frames.reshape(num_frames, -1).astype(np.float64, copy=False)

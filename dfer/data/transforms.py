@@ -14,6 +14,8 @@ from typing import Callable, Sequence
 import torch
 from torchvision.transforms.v2 import functional as F
 
+from dfer.errors import InputError
+
 #: ``transform(clip, generator)``: a ``(T, C, H, W)`` clip → the transformed clip.
 ClipTransform = Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]
 Size = int | tuple[int, int]
@@ -38,7 +40,7 @@ def _factor_range(value: float | tuple[float, float], name: str) -> tuple[float,
     """``[1 - value, 1 + value]`` for a float, or the given (low, high) range."""
     low, high = (1 - value, 1 + value) if isinstance(value, (int, float)) else value
     if not 0 <= low <= high:
-        raise ValueError(f"{name} range must satisfy 0 <= low <= high, got {(low, high)}")
+        raise InputError(f"{name} range must satisfy 0 <= low <= high, got {(low, high)}")
     return float(low), float(high)
 
 
@@ -93,7 +95,7 @@ class RandomCrop:
 
     def __init__(self, size: Size | None = None, scale: tuple[float, float] = (0.8, 1.0), padding: int = 0):
         if not 0 < scale[0] <= scale[1] <= 1:
-            raise ValueError(f"crop scale must satisfy 0 < low <= high <= 1, got {scale}")
+            raise InputError(f"crop scale must satisfy 0 < low <= high <= 1, got {scale}")
         self.size = None if size is None else as_hw(size)
         self.scale = scale
         self.padding = padding
@@ -108,7 +110,7 @@ class RandomCrop:
         else:
             crop_h, crop_w = self.size
             if crop_h > height or crop_w > width:
-                raise ValueError(f"crop {self.size} is larger than the frames ({height}, {width})")
+                raise InputError(f"crop {self.size} is larger than the frames ({height}, {width})")
         top = int(torch.randint(height - crop_h + 1, (1,), generator=generator))
         left = int(torch.randint(width - crop_w + 1, (1,), generator=generator))
         return F.crop(clip, top, left, crop_h, crop_w)
@@ -225,7 +227,7 @@ def clip_transform(
     (CEFLNet); scenes ``(112, 168)``.
     """
     if not 0 < test_crop <= 1:
-        raise ValueError(f"test_crop must be in (0, 1], got {test_crop}")
+        raise InputError(f"test_crop must be in (0, 1], got {test_crop}")
     height, width = as_hw(size)
     if train:
         steps = [

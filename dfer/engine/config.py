@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 import yaml
 
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 
 
-class ConfigError(ValueError):
+class ConfigError(InputError):
     """A config key or value is not valid; the message names it and what is allowed."""
 
 

@@ -21,6 +21,7 @@ from dfer.engine.data import load_clips
 from dfer.engine.distributed import Distributed
 from dfer.engine.evaluate import predict_split, write_results
 from dfer.engine.trainer import Trainer
+from dfer.errors import InputError
 from dfer.io.atomic import write_json
 from dfer.metrics.classification import cross_scenario_matrix, grouped_metrics, pooled_and_mean
 
@@ -62,7 +63,7 @@ def _train_and_test(config: RunConfig, directory: Path, table: pd.DataFrame, res
 
 def _dfew_folds(config: RunConfig, resume: bool, dist: Distributed) -> dict:
     if config.data.format != "dfew":
-        raise ValueError(f"protocol dfew_folds needs data.format=dfew, not {config.data.format}")
+        raise InputError(f"protocol dfew_folds needs data.format=dfew, not {config.data.format}")
     per_fold, predictions = {}, []
     for fold in config.folds:
         fold_config = copy.deepcopy(config)
@@ -91,7 +92,7 @@ def _dfew_folds(config: RunConfig, resume: bool, dist: Distributed) -> dict:
 
 def _cross_scenario(config: RunConfig, resume: bool, dist: Distributed) -> dict:
     if config.data.format != "ferv39k":
-        raise ValueError(f"protocol cross_scenario needs data.format=ferv39k, not {config.data.format}")
+        raise InputError(f"protocol cross_scenario needs data.format=ferv39k, not {config.data.format}")
     everything = load_clips(config.data, config.seed, validation=False)
     test = everything[everything["split"] == "test"]
     cells = {}

@@ -14,6 +14,7 @@ from typing import Callable, Protocol
 import cv2
 import numpy as np
 
+from dfer.errors import InputError
 from dfer.faces.assets import model_path
 
 
@@ -91,5 +92,5 @@ DETECTORS: dict[str, Callable[..., Detector]] = {"hog": HogDetector, "cnn": CnnD
 def make_detector(name: str = "hog", **options) -> Detector:
     """A detector by name (see :data:`DETECTORS`); unknown names list the known ones."""
     if name not in DETECTORS:
-        raise ValueError(f"unknown face detector {name!r}; expected one of {sorted(DETECTORS)}")
+        raise InputError(f"unknown face detector {name!r}; expected one of {sorted(DETECTORS)}")
     return DETECTORS[name](**options)

@@ -25,6 +25,7 @@ from typing import Iterable, Iterator
 import cv2
 import numpy as np
 
+from dfer.errors import InputError
 from dfer.faces.align import five_points, similarity_transform
 from dfer.faces.detect import Detection, Detector, make_detector
 from dfer.faces.landmarks import FaceEmbedder, LandmarkPredictor
@@ -49,7 +50,7 @@ class TrackerOptions:
 
     def __post_init__(self):
         if self.detect_every < 1:
-            raise ValueError(f"detect_every must be ≥ 1, got {self.detect_every}")
+            raise InputError(f"detect_every must be ≥ 1, got {self.detect_every}")
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from dfer.errors import InputError
+
 #: Frames larger than this (pixels) are refused: 4096 × 4096 covers 4K/DCI video with room.
 MAX_PIXELS = 4096 * 4096
 
 
-class VideoError(ValueError):
+class VideoError(InputError):
     """A file cannot be used as a video; the message names the file and what was wrong."""
 
     def __init__(self, path, message: str):
@@ -199,6 +201,6 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, crf:
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
                 written += 1
             if stream is None:
-                raise ValueError(f"{path}: no frames to write")
+                raise InputError(f"{path}: no frames to write")
             container.mux(stream.encode())
     return written

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dfer import labels
+from dfer.errors import InputError
 
 ALL = "All"
 
@@ -73,7 +74,7 @@ def pooled_and_mean(
     ``folds`` lists each fold's ``war``, ``uar`` and ``num_samples``.
     """
     if not folds:
-        raise ValueError("no folds to aggregate")
+        raise InputError("no folds to aggregate")
     matrices = [confusion(y_true, y_pred, num_classes) for y_true, y_pred in folds]
     per_fold = [
         {"war": _war(m), "uar": float(np.nanmean(_recall(m))), "num_samples": int(m.sum())} for m in matrices
@@ -102,10 +103,10 @@ def grouped_metrics(
     y_true, y_pred = _as_labels(y_true, y_pred, num_classes)
     groups = np.asarray(groups)
     if groups.shape != y_true.shape:
-        raise ValueError(f"expected one group per sample ({len(y_true)}); got {len(groups)}")
+        raise InputError(f"expected one group per sample ({len(y_true)}); got {len(groups)}")
     present = set(groups.tolist())
     if ALL in present:
-        raise ValueError(f"a group is named {ALL!r}, the name of the row over all samples")
+        raise InputError(f"a group is named {ALL!r}, the name of the row over all samples")
     known = [g for g in (*labels.SCENARIOS, *labels.SCENES) if g in present]
     order = known + sorted(present - set(known), key=str)
     rows = {ALL: np.ones(len(y_true), dtype=bool)} | {group: groups == group for group in order}
@@ -151,14 +152,14 @@ def _as_labels(
 ) -> tuple[np.ndarray, np.ndarray]:
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.ndim != 1 or y_true.shape != y_pred.shape or len(y_true) == 0:
-        raise ValueError(
+        raise InputError(
             f"expected two non-empty 1-D label arrays of equal length; got shapes {y_true.shape} and {y_pred.shape}"
         )
     for name, values in (("y_true", y_true), ("y_pred", y_pred)):
         if not np.issubdtype(values.dtype, np.integer):
-            raise ValueError(f"{name} must hold integer class indices; got dtype {values.dtype}")
+            raise InputError(f"{name} must hold integer class indices; got dtype {values.dtype}")
         if num_classes is not None and (values.min() < 0 or values.max() >= num_classes):
-            raise ValueError(f"{name} must lie in 0..{num_classes - 1}; got {values.min()}..{values.max()}")
+            raise InputError(f"{name} must lie in 0..{num_classes - 1}; got {values.min()}..{values.max()}")
     return y_true.astype(np.int64), y_pred.astype(np.int64)
 
 

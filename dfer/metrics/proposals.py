@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dfer.data.long_video import ground_truth_segments, read_proposals
+from dfer.errors import InputError
 from dfer.metrics.temporal import frame_iou, segment_iou
 
 THRESHOLDS = np.linspace(0.5, 0.95, 10)
@@ -68,9 +69,9 @@ def average_recall(ground_truth: pd.DataFrame, proposals: pd.DataFrame, max_avg:
     ground-truth segments (e.g. a duration bin) without changing the proposals' budget."""
     videos = pd.unique(ground_truth.video)
     if len(videos) == 0:
-        raise ValueError("the ground truth has no segments")
+        raise InputError("the ground truth has no segments")
     if len(proposals) == 0:
-        raise ValueError("the proposal file has no proposals")
+        raise InputError("the proposal file has no proposals")
     max_avg = max_avg or len(proposals) / len(videos)
     ratio = max_avg * float(len(videos)) / len(proposals)
     spans, scores = _by_video(proposals.video, videos), proposals.score.to_numpy()
@@ -100,7 +101,7 @@ def average_recall(ground_truth: pd.DataFrame, proposals: pd.DataFrame, max_avg:
         first_hits.append(first)
         kept_counts.append(kept)
     if total == 0:
-        raise ValueError("no proposal is kept for any ground-truth video (their proposal lists are empty)")
+        raise InputError("no proposal is kept for any ground-truth video (their proposal lists are empty)")
     pcn = np.arange(1, 101) / 100.0 * (max_avg * float(len(videos)) / total)
     matches = np.zeros((len(thresholds), len(pcn)))
     positives = 0
@@ -110,7 +111,7 @@ def average_recall(ground_truth: pd.DataFrame, proposals: pd.DataFrame, max_avg:
         matches += found.sum(axis=0)
         positives += int(mask.sum())
     if positives == 0:
-        raise ValueError("no ground-truth segment is selected")
+        raise InputError("no ground-truth segment is selected")
     recall = matches / positives
     avg = recall.mean(axis=0)
     an = pcn * (float(total) / len(videos))

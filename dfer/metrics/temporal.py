@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from dfer.errors import InputError
+
 
 def _pairs(candidates, segments) -> tuple[np.ndarray, np.ndarray]:
     candidates = np.asarray(candidates, np.float64)
     segments = np.asarray(segments, np.float64).reshape(-1, 2)
     if candidates.shape[-1:] != (2,):
-        raise ValueError(f"expected [start, end] rows (..., 2), got shape {candidates.shape}")
+        raise InputError(f"expected [start, end] rows (..., 2), got shape {candidates.shape}")
     return candidates, segments
 
 

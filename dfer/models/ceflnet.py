@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torchvision.models import resnet18
 
+from dfer.errors import InputError
 from dfer.models.base import ClipModel
 
 #: The paper's input (C, T, H, W): 7 clips × 5 frames of 224² faces, sub-clips back to back along T.
@@ -158,7 +159,7 @@ class CEFLNet(ClipModel):
         """``scene`` is ignored: CEFLNet sees faces only (accepted for the common model interface)."""
         expected_frames = self.clips * self.frames_per_clip
         if video.ndim != 5 or video.shape[2] != expected_frames:
-            raise ValueError(
+            raise InputError(
                 f"CEFLNet expects video (B, C, T, H, W) with T = clips × frames_per_clip = "
                 f"{self.clips} × {self.frames_per_clip} = {expected_frames}, got shape {tuple(video.shape)}"
             )

@@ -13,6 +13,7 @@ from torchvision.models import resnet18, resnet50, resnet101
 from torchvision.models.vgg import cfgs as vgg_configs
 from torchvision.models.vgg import make_layers
 
+from dfer.errors import InputError
 from dfer.models.base import ClipModel
 
 #: Names accepted by :func:`backbone_2d`.
@@ -50,7 +51,7 @@ def backbone_2d(name: str, batch_norm: bool = True) -> tuple[nn.Module, int]:
     of at least 32 × 32 pixels, square or not, works.
     """
     if name in _RESNETS and not batch_norm:
-        raise ValueError(f"batch_norm=False is only available for VGG backbones, not {name!r}")
+        raise InputError(f"batch_norm=False is only available for VGG backbones, not {name!r}")
     if name in _RESNETS:
         model = _RESNETS[name](weights=None)
         dim = model.fc.in_features
@@ -58,13 +59,13 @@ def backbone_2d(name: str, batch_norm: bool = True) -> tuple[nn.Module, int]:
         return model, dim
     if name in _VGG_CONFIG:
         return _vgg_features(_VGG_CONFIG[name], batch_norm), 512
-    raise ValueError(f"unknown 2D backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+    raise InputError(f"unknown 2D backbone {name!r}; choose one of {', '.join(BACKBONES)}")
 
 
 def frame_embeddings(backbone: nn.Module, video: Tensor) -> Tensor:
     """``backbone`` applied to every frame of ``video`` (B, C, T, H, W) → (B, T, D)."""
     if video.dim() != 5:
-        raise ValueError(f"expected a video batch (B, C, T, H, W), got shape {tuple(video.shape)}")
+        raise InputError(f"expected a video batch (B, C, T, H, W), got shape {tuple(video.shape)}")
     batch, channels, frames, height, width = video.shape
     images = video.transpose(1, 2).reshape(batch * frames, channels, height, width)
     return backbone(images).reshape(batch, frames, -1)
@@ -88,7 +89,7 @@ class FrameCNN(ClipModel):
 
     def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
         if video.dim() == 5 and video.shape[2] != self.num_frames:
-            raise ValueError(f"FrameCNN was built for num_frames={self.num_frames} but got a clip of "
+            raise InputError(f"FrameCNN was built for num_frames={self.num_frames} but got a clip of "
                              f"{video.shape[2]} frames (shape {tuple(video.shape)}); build it with "
                              f"num_frames={video.shape[2]} or sample {self.num_frames} frames")
         return frame_embeddings(self.backbone, video).flatten(1)

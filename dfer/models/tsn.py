@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from dfer.errors import InputError
 from dfer.models.base import ClipModel
 from dfer.models.frame2d import backbone_2d, frame_embeddings
 
@@ -42,7 +43,7 @@ def farneback_flow(frames: np.ndarray) -> np.ndarray:
     window 15, 3 iterations, polynomial neighbourhood 5, σ 1.2).
     """
     if frames.ndim != 3 or frames.dtype != np.uint8 or len(frames) < 2:
-        raise ValueError(f"expected at least 2 uint8 grey frames (T, H, W), got {frames.dtype} {frames.shape}")
+        raise InputError(f"expected at least 2 uint8 grey frames (T, H, W), got {frames.dtype} {frames.shape}")
     flows = [cv2.calcOpticalFlowFarneback(previous, following, None, 0.5, 3, 15, 3, 5, 1.2, 0)
              for previous, following in zip(frames[:-1], frames[1:])]
     return np.stack(flows).transpose(0, 3, 1, 2)
@@ -70,9 +71,9 @@ class TSN(ClipModel):
                  flow_bound: float = 20.0, dropout: float = 0.8) -> None:
         super().__init__()
         if backbone not in TSN_BACKBONES:
-            raise ValueError(f"TSN backbone must be one of {', '.join(TSN_BACKBONES)}, not {backbone!r}")
+            raise InputError(f"TSN backbone must be one of {', '.join(TSN_BACKBONES)}, not {backbone!r}")
         if segments < 1 or flow_length < 1 or flow_bound <= 0:
-            raise ValueError(f"TSN needs segments ≥ 1, flow_length ≥ 1 and flow_bound > 0 "
+            raise InputError(f"TSN needs segments ≥ 1, flow_length ≥ 1 and flow_bound > 0 "
                              f"(got {segments}, {flow_length}, {flow_bound})")
         self.segments, self.flow_length, self.flow_bound = segments, flow_length, flow_bound
         self.spatial, dim = backbone_2d(backbone)
@@ -102,7 +103,7 @@ class TSN(ClipModel):
 
     def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
         if video.dim() != 5 or video.shape[2] != self.frames:
-            raise ValueError(f"TSN with segments={self.segments}, flow_length={self.flow_length} takes clips "
+            raise InputError(f"TSN with segments={self.segments}, flow_length={self.flow_length} takes clips "
                              f"(B, C, {self.frames}, H, W), got shape {tuple(video.shape)}; sample them with the "
                              f"'segments' sampler (segments: {self.segments}, length: {self.flow_length + 1})")
         batch, channels, _, height, width = video.shape

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from dfer.errors import InputError
 from dfer.models.base import ClipModel
 
 
@@ -27,7 +28,7 @@ class TwoStream(ClipModel):
         super().__init__()
         for role, stream in (("face", face), ("scene", scene)):
             if not isinstance(stream, ClipModel) or not hasattr(stream, "classifier"):
-                raise ValueError(f"the {role} stream ({type(stream).__name__}) must be a ClipModel with the shared "
+                raise InputError(f"the {role} stream ({type(stream).__name__}) must be a ClipModel with the shared "
                                  "classifier head (forward_features, feature_dim) to be used in a two-stream network")
             stream.remove_head()
         self.face = face
@@ -37,6 +38,6 @@ class TwoStream(ClipModel):
 
     def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
         if scene is None:
-            raise ValueError("a two-stream model needs the scene clip: call model(video, scene) with scene "
+            raise InputError("a two-stream model needs the scene clip: call model(video, scene) with scene "
                              "(B, C, T, H, W), e.g. a dataset built with the scene frames")
         return torch.cat([self.face.forward_features(video), self.scene.forward_features(scene)], 1)

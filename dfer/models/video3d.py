@@ -16,6 +16,7 @@ from torch import Tensor, nn
 from torchvision.models.video import r2plus1d_18, r3d_18
 from torchvision.models.video.resnet import BasicBlock, Conv3DSimple, VideoResNet
 
+from dfer.errors import InputError
 from dfer.models.base import ClipModel
 
 Size3 = int | tuple[int, int, int]
@@ -109,7 +110,7 @@ class P3DBlock(nn.Module):
     def __init__(self, in_channels: int, planes: int, style: str, stride: int = 1) -> None:
         super().__init__()
         if style not in ("A", "B", "C"):
-            raise ValueError(f"P3D block style must be 'A', 'B' or 'C', not {style!r}")
+            raise InputError(f"P3D block style must be 'A', 'B' or 'C', not {style!r}")
         out_channels = planes * self.expansion
         self.style = style
         self.reduce = conv_bn_relu(in_channels, planes, 1, stride)
@@ -149,7 +150,7 @@ class P3D(ClipModel):
     def __init__(self, num_classes: int = 7, depth: int = 50, dropout: float = 0.5) -> None:
         super().__init__()
         if depth not in P3D_LAYERS:
-            raise ValueError(f"P3D depth must be one of {sorted(P3D_LAYERS)}, not {depth}")
+            raise InputError(f"P3D depth must be one of {sorted(P3D_LAYERS)}, not {depth}")
         self.stem = nn.Sequential(
             conv_bn_relu(3, 64, (1, 7, 7), (1, 2, 2), (0, 3, 3)),
             nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1)),

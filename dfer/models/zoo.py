@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from dfer.errors import InputError
 from dfer.models.ceflnet import CEFLNET_INPUT, CEFLNet
 from dfer.models.frame2d import FrameCNN, FrameLSTM
 from dfer.models.tsn import TSN, TSN_BACKBONES
@@ -56,7 +57,7 @@ MODELS: dict[str, ModelSpec] = {}
 def register(spec: ModelSpec) -> ModelSpec:
     """Add ``spec`` to :data:`MODELS`; a name can be registered once."""
     if spec.name in MODELS:
-        raise ValueError(f"model {spec.name!r} is already registered")
+        raise InputError(f"model {spec.name!r} is already registered")
     MODELS[spec.name] = spec
     return spec
 
@@ -71,7 +72,7 @@ def two_stream(kind: str, num_classes: int = 7, dropout: float = 0.5, **options)
     """
     if kind not in MODELS or MODELS[kind].family in ("two-stream", "ceflnet"):
         singles = [name for name, spec in MODELS.items() if spec.family not in ("two-stream", "ceflnet")]
-        raise ValueError(f"two-stream kind must be a single-stream model name ({', '.join(singles)}), not {kind!r}")
+        raise InputError(f"two-stream kind must be a single-stream model name ({', '.join(singles)}), not {kind!r}")
     face = build_model(kind, num_classes, **options)
     scene = build_model(kind, num_classes, **options)
     return TwoStream(face, scene, num_classes, dropout)
@@ -156,7 +157,7 @@ def get_spec(name: str) -> ModelSpec:
     if name not in MODELS:
         close = difflib.get_close_matches(name, MODELS, n=3)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-        raise ValueError(f"unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}")
+        raise InputError(f"unknown model {name!r}.{hint} Known models: {', '.join(MODELS)}")
     return MODELS[name]
 
 
@@ -185,7 +186,7 @@ def build_model(name: str, num_classes: int = 7, **options) -> nn.Module:
     valid = model_options(name)
     unknown = [option for option in options if option not in valid]
     if unknown:
-        raise ValueError(f"model {name!r} has no option {', '.join(map(repr, unknown))}; valid options: "
+        raise InputError(f"model {name!r} has no option {', '.join(map(repr, unknown))}; valid options: "
                          f"{', '.join(f'{key}={value!r}' for key, value in valid.items()) or 'none'}")
     return get_spec(name).builder(num_classes=num_classes, **options)
 

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from dfer import labels
 from dfer.data.records import VIDEO_SUFFIXES, natural_key
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 from dfer.faces.track import TrackerOptions
 from dfer.io.atomic import write_json, write_table
 from dfer.io.progress import frame_progress
@@ -167,7 +167,7 @@ def _check_options(out: Path, options: PreprocessOptions) -> None:
         previous = json.loads(record.read_text())
         different = sorted(k for k in set(previous) | set(current) if previous.get(k) != current.get(k))
         if different:
-            raise ValueError(f"{out} was made with other options ({', '.join(different)} differ); "
+            raise InputError(f"{out} was made with other options ({', '.join(different)} differ); "
                              "use a new --out folder, or the same options to resume")
     else:
         write_json(record, current)
@@ -177,7 +177,7 @@ def preprocess(inputs, out, options: PreprocessOptions = PreprocessOptions(), wo
                backend: str = "local", progress: bool = True) -> PreprocessSummary:
     """Preprocess every input video into ``out`` (see the module docstring); resumable."""
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+        raise InputError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     out = Path(out)
     jobs = find_jobs(inputs, options.layout)
     out.mkdir(parents=True, exist_ok=True)
@@ -213,9 +213,9 @@ def options_from(layout: str = "frames", rules: str = "none", tracker: dict | No
     from dfer.preprocess.video import RULES
 
     if rules not in RULES:
-        raise ValueError(f"unknown rules {rules!r}; expected one of {sorted(RULES)}")
+        raise InputError(f"unknown rules {rules!r}; expected one of {sorted(RULES)}")
     known = {f.name for f in fields(PreprocessOptions)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(f"unknown preprocess option(s) {unknown}; expected some of {sorted(known)}")
+        raise InputError(f"unknown preprocess option(s) {unknown}; expected some of {sorted(known)}")
     return PreprocessOptions(layout=layout, tracker=TrackerOptions(**(tracker or {})), **{**RULES[rules], **overrides})

@@ -25,6 +25,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from dfer.errors import InputError
 from dfer.faces.align import alignment_matrix, warp
 from dfer.faces.track import FaceTracker, TrackerOptions, face_stream
 from dfer.io.atomic import write_json, write_table
@@ -55,11 +56,11 @@ class PreprocessOptions:
 
     def __post_init__(self):
         if self.layout not in LAYOUTS:
-            raise ValueError(f"unknown layout {self.layout!r}; expected one of {LAYOUTS}")
+            raise InputError(f"unknown layout {self.layout!r}; expected one of {LAYOUTS}")
         if not self.face_sizes:
-            raise ValueError("face_sizes needs at least one size")
+            raise InputError("face_sizes needs at least one size")
         if not 0.0 <= self.min_face_fraction <= 1.0:
-            raise ValueError(f"min_face_fraction must be in [0, 1], got {self.min_face_fraction}")
+            raise InputError(f"min_face_fraction must be in [0, 1], got {self.min_face_fraction}")
 
 
 #: Rule presets named after the papers that used them.

@@ -24,7 +24,7 @@ import torch
 
 from dfer.data.records import list_frames
 from dfer.engine.inference import VideoModel
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import atomic_path, write_json, write_table
 
 SNIPPET = 16
@@ -34,9 +34,9 @@ def snippet_starts(frames: int, snippet: int = SNIPPET, stride: int = SNIPPET) -
     """First frame of each snippet: every ``stride`` frames while a snippet starts inside the
     video (the last ones are padded by repeating the last frame)."""
     if frames < 1:
-        raise ValueError("a video needs at least one frame")
+        raise InputError("a video needs at least one frame")
     if snippet < 1 or stride < 1:
-        raise ValueError(f"snippet and stride must be positive, got {snippet}, {stride}")
+        raise InputError(f"snippet and stride must be positive, got {snippet}, {stride}")
     return np.arange(0, frames, stride)
 
 
@@ -46,7 +46,7 @@ def rescale(features: np.ndarray, length: int = 100, samples: int = 3) -> np.nda
     features = np.asarray(features, np.float64)
     count = len(features)
     if count == 0:
-        raise ValueError("no snippet features to rescale")
+        raise InputError("no snippet features to rescale")
     edges = np.linspace(0.0, count, length + 1)
     offsets = (np.arange(samples) + 0.5) / samples
     points = edges[:-1, None] + (edges[1:] - edges[:-1])[:, None] * offsets[None, :]  # (length, samples)
@@ -105,7 +105,7 @@ class SnippetExtractor:
         two-stream model, the matching scene frames)."""
         model = self.video_model
         if self.two_stream and scenes is None:
-            raise ValueError(f"{self.name} is a two-stream model: give the scene frames too (--scenes)")
+            raise InputError(f"{self.name} is a two-stream model: give the scene frames too (--scenes)")
         pairs = [model.window_input(faces, scenes[i] if self.two_stream else None) for i, faces in enumerate(snippets)]
         video = torch.stack([pair[0] for pair in pairs])
         scene = torch.stack([pair[1] for pair in pairs]) if self.two_stream else None
@@ -151,7 +151,7 @@ def extract_features(faces_root: str | Path, out: str | Path, checkpoint: str | 
         old = json.loads(previous.read_text())
         changed = sorted(k for k in ("checkpoint", "snippet", "stride") if old.get(k) != record[k])
         if changed:
-            raise ValueError(f"{out} holds features made with other settings ({', '.join(changed)}); use a new folder")
+            raise InputError(f"{out} holds features made with other settings ({', '.join(changed)}); use a new folder")
     rows, started, dim = [], time.perf_counter(), None
     for video, folder in tqdm(folders.items(), desc="spot features", unit="video", disable=not progress):
         frames = frame_paths(folder)
@@ -164,7 +164,7 @@ def extract_features(faces_root: str | Path, out: str | Path, checkpoint: str | 
         scenes = None
         if extractor.two_stream:
             if scenes_root is None:
-                raise ValueError(f"{extractor.name} is a two-stream model: give the scene frames too (--scenes)")
+                raise InputError(f"{extractor.name} is a two-stream model: give the scene frames too (--scenes)")
             scenes = list_frames(Path(scenes_root) / video)
             if len(scenes) != len(frames):
                 raise DatasetError(Path(scenes_root) / video, f"{len(scenes)} scene frames but {len(frames)} face crops")

@@ -22,7 +22,7 @@ import pandas as pd
 from dfer import labels
 from dfer.data.long_video import write_proposals
 from dfer.engine.inference import VideoModel
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import write_json, write_table
 from dfer.io.figures import COLOURS, plt, save_png
 from dfer.preprocess import options_from
@@ -45,7 +45,7 @@ def spot_video(video: str | Path, model: str | Path, classifier: str | Path | No
         raise DatasetError(model, "the checkpoint does not record its feature extractor (retrain with dfer spot train)")
     extractor = SnippetExtractor(info["checkpoint"])
     if extractor.two_stream:
-        raise ValueError("dfer spot predict supports face-only extractors; this localizer used a two-stream one")
+        raise InputError("dfer spot predict supports face-only extractors; this localizer used a two-stream one")
     folder = Path(work or tempfile.mkdtemp(prefix="dfer-spot-"))
     try:
         options = options_from("frames", "sdfe-lv", face_sizes=(112,), scene_sizes=())

@@ -25,15 +25,15 @@ import torch
 
 from dfer.data.long_video import FINAL, read_long_videos, write_proposals
 from dfer.engine import checkpoint
-from dfer.errors import DatasetError
+from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import atomic_path, write_json, write_table
 from dfer.metrics.plots import plot_ar_an
 from dfer.metrics.proposals import average_recall
 from dfer.spot.bmn import BMN
 from dfer.spot.bsn import BSN
+from dfer.spot.features import load_features, rescale
 from dfer.spot.rc3d import RC3D
 from dfer.spot.turn import TURN
-from dfer.spot.features import load_features, rescale
 
 #: Localizers by config name; each takes (feature_dim, **options) and offers targets, loss, propose.
 LOCALIZERS = {"bmn": BMN, "bsn": BSN, "turn": TURN, "rc3d": RC3D}
@@ -95,7 +95,7 @@ def load_videos(config: SpotConfig, split: str, positions: int) -> list[VideoIte
 
 def build_localizer(config: SpotConfig, feature_dim: int):
     if config.localizer not in LOCALIZERS:
-        raise ValueError(f"unknown localizer {config.localizer!r}; expected one of {sorted(LOCALIZERS)}")
+        raise InputError(f"unknown localizer {config.localizer!r}; expected one of {sorted(LOCALIZERS)}")
     return LOCALIZERS[config.localizer](feature_dim, **config.options)
 
 

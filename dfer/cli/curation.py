@@ -209,12 +209,19 @@ def _votes(args) -> int:
 def _intervals(args) -> int:
     import json
 
-    from dfer.data.intervals import aggregate_videos
+    from dfer.data.intervals import aggregate_file
+    from dfer.errors import DatasetError
     from dfer.io.atomic import write_json
 
-    final = aggregate_videos(json.loads(args.annotations.read_text()))
+    try:
+        data = json.loads(args.annotations.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise DatasetError(args.annotations, f"cannot read as JSON ({error})") from None
+    final = aggregate_file(data, str(args.annotations))
     write_json(args.out, final)
-    print(f"{len(final)} videos, {sum(len(v['intervals']) for v in final.values())} intervals → {args.out}")
+    videos = final["videos"] if "format" in final else final  # a dfer-long-video file, or {video: …}
+    count = sum(len(entry["final"] if "final" in entry else entry["intervals"]) for entry in videos.values())
+    print(f"{len(videos)} videos, {count} final intervals → {args.out}")
     return 0
 
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from dfer.data.intervals import aggregate_intervals, frame_labels, max_vote, to_intervals
+from dfer.data.intervals import aggregate_file, aggregate_intervals, frame_labels, max_vote, to_intervals
+from dfer.errors import DatasetError
 
 
 def test_frames_are_decoded_and_checked():
@@ -43,3 +44,33 @@ def test_agreement_is_the_frame_iou_of_two_annotators():
     assert agreement["mean_iou"] == pytest.approx(5 / 15) and agreement["mean_iou_same_category"] == 0.0
     _, agreement = aggregate_intervals({"a": [], "b": []}, 20)
     assert agreement["mean_iou"] == 1.0 == agreement["mean_iou_same_category"]  # both marked nothing: agreement
+
+
+def test_categories_may_be_names():
+    assert frame_labels([[0, 1, "happy"], [3, 3, "Surprise"], [4, 4, "5"]], 6).tolist() == [4, 4, 0, 6, 5, 0]
+    with pytest.raises(ValueError, match="'neutral' is not an SDFE-LV expression"):
+        frame_labels([[0, 1, "neutral"]], 5)
+    with pytest.raises(ValueError, match="onset and offset must be frame numbers"):
+        frame_labels([["a", 1, 2]], 5)
+
+
+def test_a_dfer_long_video_file_gets_its_final_intervals():
+    """The README's own example (names and codes mixed) comes back as the same file, finals filled in."""
+    readme = {"format": "dfer-long-video", "version": 1,
+              "videos": {"v1": {"fps": 25.0, "frames": 1500, "subject": "s01", "split": "train",
+                                "annotators": {"a1": [[100, 149, "happy"], [400, 409, 2]], "a2": [[101, 150, 4]],
+                                               "a3": [[99, 148, "happiness"]]}}}}
+    result = aggregate_file(readme, "ann.json")
+    assert result["format"] == "dfer-long-video" and result["videos"]["v1"]["fps"] == 25.0
+    assert result["videos"]["v1"]["final"] == [[100, 149, 4]]  # frames at least 2 of the 3 marked happy and result["videos"]["v1"]["agreement"]["annotators"] == 3
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"annotations": {"a": [[0, 1, 1]]}}, "video 'v': 'frames'.*got None"),
+    ({"frames": "ten", "annotations": {"a": [[0, 1, 1]]}}, "must be a positive integer"),
+    ({"frames": 10}, "expected 'annotations'"),
+    ({"frames": 10, "annotations": {"a": [[0, 12, 1]]}}, r"video 'v', annotator 'a', interval 0: \[0, 12\] is not inside"),
+])
+def test_bad_entries_name_the_video_and_annotator(entry, message):
+    with pytest.raises(DatasetError, match=message):
+        aggregate_file({"v": entry}, "ann.json")

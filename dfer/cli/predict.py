@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -12,8 +13,11 @@ def add_parser(commands) -> None:
         "mini-Xception on FER2013, fetched on first use), cut the probability sequences into "
         "segments (smoothing + HMM/Viterbi, see dfer.predict.segments) and write OUT/frames.parquet "
         "(and .csv), segments.csv, timeline.png, report.html and summary.json.")
-    pred.add_argument("videos", nargs="+", type=Path, help="video files")
-    pred.add_argument("--out", required=True, type=Path, help="output folder (one sub-folder per video when several)")
+    pred.add_argument("videos", nargs="+", type=Path, help="video files, folders of videos (searched recursively) "
+                      "or manifests (CSV/Parquet with a path column)")
+    pred.add_argument("--out", required=True, type=Path, help="output folder (one sub-folder per video when several, "
+                      "named by file name, with the parent folder's name where two share one); with several "
+                      "videos a failing one goes to OUT/failures.csv and the rest go on (exit status 1)")
     pred.add_argument("--model", default="default", help="default (mini-Xception) or a dfer checkpoint (.pt)")
     pred.add_argument("--detect-every", type=int, default=5, help="frames between face detections (default 5)")
     pred.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -49,35 +53,71 @@ def run(args) -> int:
     return predict_videos(args.videos, args.out, args.model, args.detect_every, quiet=args.quiet)
 
 
-def predict_videos(videos: list[Path], out: Path, model: str = "default", detect_every: int = 5,
+def predict_videos(inputs: list[Path], out: Path, model: str = "default", detect_every: int = 5,
                    quiet: bool = False) -> int:
-    """``dfer predict``: each video's outputs under ``out`` (a sub-folder per video when several),
-    with what was found printed."""
-    from dfer.faces.track import TrackerOptions
-    from dfer.io.progress import frame_progress
-    from dfer.predict import PredictOptions, predict
+    """``dfer predict``: each video's outputs under ``out`` (the folder itself for one video, else a
+    sub-folder per video, named by its unique key), with what was found printed. With several
+    videos a failing one is recorded in ``out/failures.csv`` and the rest go on (status 1)."""
+    import pandas as pd
 
+    from dfer.errors import InputError
+    from dfer.faces.track import TrackerOptions
+    from dfer.io.atomic import write_table
+    from dfer.preprocess import find_jobs
+    from dfer.predict import PredictOptions
+
+    jobs = find_jobs(inputs)
     options = PredictOptions(tracker=TrackerOptions(detect_every=detect_every))
+    model = _load_model(model)  # once for all videos; a bad checkpoint stops here
+    failures = []
+    for job in jobs:
+        folder = out if len(jobs) == 1 else out / job.key
+        try:
+            result = _predict_one(Path(job.path), folder, model, options, quiet)
+        except (InputError, OSError) as error:
+            if len(jobs) == 1:
+                raise
+            print(f"{job.path}: failed: {error}", file=sys.stderr)
+            failures.append({"key": job.key, "path": job.path, "reason": str(error)})
+            continue
+        if result.incomplete:
+            print(f"{job.path}: {result.incomplete}; the outputs cover the {result.frames_decoded} frames decoded",
+                  file=sys.stderr)
+            failures.append({"key": job.key, "path": job.path, "reason": result.incomplete})
+    if failures and len(jobs) > 1:
+        write_table(out / "failures.csv", pd.DataFrame(failures, columns=["key", "path", "reason"]))
+        print(f"{len(failures)} of {len(jobs)} videos failed or are incomplete: {out / 'failures.csv'}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _load_model(model: str):
+    """The default classifier (fetched on first use) or a checkpoint's VideoModel, loaded once."""
     if model == "default":
         from dfer.models.default import DefaultClassifier
 
-        model = DefaultClassifier()  # fetches the model on first use, once for all videos
-    for video in videos:
-        folder = out if len(videos) == 1 else out / video.stem
-        with frame_progress(video.name, enabled=not quiet) as on_frame:
-            result = predict(video, model, options, on_frame)
-        written = result.save(folder)
-        speed = result.summary()["x_real_time"]
-        print(f"{video}: {len(result.frames)} face-frames in {len(result.tracks)} track(s), "
-              f"{len(result.segments)} segment(s), {result.seconds:.1f} s ({speed}× real time)")
-        if not result.tracks:
-            print(f"  no face found in {video}; the report says so")
-        for track in result.tracks:
-            spans = result.segments[result.segments.track == track]
-            print(f"  track {track}: " + ", ".join(f"{s.label} {s.onset:.2f}–{s.offset:.2f} s"
-                                                   for s in spans.itertuples()))
-        print(f"  report: {written['report']} (timeline.png, frames.parquet, segments.csv, summary.json)")
-    return 0
+        return DefaultClassifier()
+    from dfer.engine.inference import VideoModel
+
+    return VideoModel.from_checkpoint(model)
+
+
+def _predict_one(video: Path, folder: Path, model, options, quiet: bool):
+    from dfer.io.progress import frame_progress
+    from dfer.predict import predict
+
+    with frame_progress(video.name, enabled=not quiet) as on_frame:
+        result = predict(video, model, options, on_frame)
+    written = result.save(folder)
+    speed = result.summary()["x_real_time"]
+    print(f"{video}: {len(result.frames)} face-frames in {len(result.tracks)} track(s), "
+          f"{len(result.segments)} segment(s), {result.seconds:.1f} s ({speed}× real time)")
+    if not result.tracks:
+        print(f"  no face found in {video}; the report says so")
+    for track in result.tracks:
+        spans = result.segments[result.segments.track == track]
+        print(f"  track {track}: " + ", ".join(f"{s.label} {s.onset:.2f}–{s.offset:.2f} s" for s in spans.itertuples()))
+    print(f"  report: {written['report']} (timeline.png, frames.parquet, segments.csv, summary.json)")
+    return result
 
 
 def _assets(args) -> int:

@@ -28,6 +28,10 @@ class VideoError(InputError):
         self.reason = message
 
 
+class TruncatedVideo(VideoError):
+    """Fewer frames decoded than the container declares."""
+
+
 @dataclass(frozen=True)
 class VideoInfo:
     """What the container says about a video's first video stream (upright size)."""
@@ -204,3 +208,15 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, crf:
                 raise InputError(f"{path}: no frames to write")
             container.mux(stream.encode())
     return written
+
+
+def incomplete(info: VideoInfo, decoded: int, last_time: float) -> str:
+    """Why a video whose decoding gave ``decoded`` frames, the last at ``last_time`` s, is clearly
+    shorter than its container declares ("" when it is not): a file cut short still opens, and
+    decoding it simply stops early."""
+    if info.frames and decoded < 0.95 * info.frames - 1:
+        return f"truncated: decoded {decoded} of the {info.frames} frames the container declares"
+    period = 1.0 / info.fps if info.fps > 0 else 0.0
+    if decoded and info.duration and last_time + 2 * period < 0.9 * info.duration:
+        return f"truncated: decoded frames end at {last_time:.2f} s of the {info.duration:.2f} s the container declares"
+    return ""

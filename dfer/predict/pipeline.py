@@ -19,7 +19,7 @@ import numpy as np
 
 from dfer import labels
 from dfer.faces.track import FaceTracker, face_stream
-from dfer.io.video import probe
+from dfer.io.video import VideoError, incomplete, probe
 from dfer.predict.result import PredictionResult, PredictOptions, Thumbnails, frame_table
 from dfer.predict.scorers import FrameScorer, Scorer, WindowScorer
 from dfer.predict.segments import segments
@@ -30,16 +30,20 @@ def predict(video: str | Path, model="default", options: PredictOptions = Predic
     """Expressions over time for every face in ``video``.
 
     ``model``: ``"default"`` (the mini-Xception FER2013 classifier, fetched on first use), a path to
-    a dfer checkpoint (a trained video model: per-window predictions), or a classifier object with
-    ``crop(grey, box)`` and ``__call__(crops) → (N, 7)`` probabilities. ``on_frame(done, total)``
-    reports progress. A video without faces gives an empty result (no error).
+    a dfer checkpoint or a loaded :class:`~dfer.engine.inference.VideoModel` (a trained video model:
+    per-window predictions), or a classifier object with ``crop(grey, box)`` and ``__call__(crops) →
+    (N, 7)`` probabilities. ``on_frame(done, total)`` reports progress. A video without faces gives
+    an empty result (no error); one that decodes to fewer frames than its container declares gives
+    the result of what was decoded, with ``incomplete`` saying so.
     """
     started = time.perf_counter()
     scorer = make_scorer(model, options)
     info = probe(video)
     thumbnails = Thumbnails(options.thumbnails, options.thumbnail_size, info.duration)
     rows: list[dict] = []
+    decoded, last_time = 0, 0.0
     for frame, faces in face_stream(video, FaceTracker.shared(options.tracker), info):
+        decoded, last_time = frame.index + 1, frame.time
         for face in faces:
             left, top, right, bottom = face.box
             rows.append({"video": str(video), "frame": frame.index, "time": frame.time, "track": face.track,
@@ -53,9 +57,11 @@ def predict(video: str | Path, model="default", options: PredictOptions = Predic
     probabilities = np.array([scores.probabilities[(row["track"], row["frame"])] for row in scored])
     frames = frame_table(scored, probabilities.reshape(-1, labels.NUM_CLASSES))
     fps = info.fps or (1.0 / np.median(np.diff(frames.time.unique())) if frames.time.nunique() > 1 else 25.0)
+    if decoded == 0:
+        raise VideoError(video, "no frames could be decoded")
     return PredictionResult(str(video), info, scorer.name, frames, segments(frames, fps, options.segments),
                             thumbnails.by_track, windows=scores.windows, seconds=time.perf_counter() - started,
-                            options=options)
+                            options=options, frames_decoded=decoded, incomplete=incomplete(info, decoded, last_time))
 
 
 def make_scorer(model="default", options: PredictOptions = PredictOptions()) -> Scorer:
@@ -63,7 +69,9 @@ def make_scorer(model="default", options: PredictOptions = PredictOptions()) -> 
     if isinstance(model, (str, Path)) and str(model) != "default":
         from dfer.engine.inference import VideoModel  # the model zoo loads only for a checkpoint
 
-        return WindowScorer(VideoModel.from_checkpoint(Path(model)), options.tracker.max_gap)
+        model = VideoModel.from_checkpoint(Path(model))
+    if hasattr(model, "window_input"):  # a VideoModel
+        return WindowScorer(model, options.tracker.max_gap)
     if isinstance(model, str):
         from dfer.models.default import DefaultClassifier  # torch loads when a model is needed
 

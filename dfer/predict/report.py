@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from dfer import labels
-from dfer.io.atomic import atomic_path, write_json, write_table
+from dfer.io.atomic import atomic_path, replaced_folder, write_json, write_table
 from dfer.io.figures import COLOURS, plt, png_base64, save_png
 
 
@@ -120,19 +120,22 @@ def _swatch(name: str) -> str:
     return f"<span class='sw' style='background:{COLOURS.get(name, '#000')}'></span>"
 
 
+#: The files one video's outputs consist of (``windows.csv`` only for a trained video model).
+OUTPUTS = {"frames": "frames.parquet", "frames_csv": "frames.csv", "segments": "segments.csv",
+           "timeline": "timeline.png", "report": "report.html", "summary": "summary.json", "windows": "windows.csv"}
+
+
 def save_result(result, out: Path) -> dict[str, Path]:
-    """Write every output of one video into ``out`` (atomically, file by file)."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = {"frames": out / "frames.parquet", "frames_csv": out / "frames.csv",
-               "segments": out / "segments.csv", "timeline": out / "timeline.png",
-               "report": out / "report.html", "summary": out / "summary.json"}
-    write_table(written["frames"], result.frames)
-    write_table(written["frames_csv"], result.frames)
-    write_table(written["segments"], result.segments)
-    if result.windows is not None:
-        written["windows"] = out / "windows.csv"
-        write_table(written["windows"], result.windows)
-    plt.close(timeline(result, written["timeline"]))
-    html_report(result, written["report"])
-    write_json(written["summary"], result.summary())
-    return written
+    """Write every output of one video as the folder ``out``: staged, then swapped in whole, so a
+    kill never leaves a mix of two runs' files. A folder holding other files is refused."""
+    wanted = {key: name for key, name in OUTPUTS.items() if key != "windows" or result.windows is not None}
+    with replaced_folder(out, owned=set(OUTPUTS.values())) as staging:
+        write_table(staging / wanted["frames"], result.frames)
+        write_table(staging / wanted["frames_csv"], result.frames)
+        write_table(staging / wanted["segments"], result.segments)
+        if result.windows is not None:
+            write_table(staging / wanted["windows"], result.windows)
+        plt.close(timeline(result, staging / wanted["timeline"]))
+        html_report(result, staging / wanted["report"])
+        write_json(staging / wanted["summary"], result.summary())
+    return {key: Path(out) / name for key, name in wanted.items()}

@@ -50,6 +50,8 @@ class PredictionResult:
     windows: pd.DataFrame | None = None  # per-window predictions of a video model
     seconds: float = 0.0
     options: PredictOptions = PredictOptions()
+    frames_decoded: int | None = None  # frames the video decoded to (None: not counted)
+    incomplete: str = ""  # why the video is shorter than its container declares ("" when it is not)
 
     @property
     def tracks(self) -> list[int]:
@@ -68,7 +70,8 @@ class PredictionResult:
             }
         return {
             "video": self.video, "model": self.model, "frames": self.info.frames or None,
-            "frames_decoded": int(self.frames.frame.max() + 1) if len(self.frames) else None,
+            "frames_decoded": self.frames_decoded, "complete": not self.incomplete,
+            **({"incomplete": self.incomplete} if self.incomplete else {}),
             "fps": round(self.info.fps, 3), "duration": round(self.info.duration, 3),
             "width": self.info.width, "height": self.info.height, "faces_found": bool(len(self.frames)),
             "tracks": per_track, "seconds": round(self.seconds, 2),

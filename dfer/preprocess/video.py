@@ -29,7 +29,7 @@ from dfer.errors import InputError
 from dfer.faces.align import alignment_matrix, warp
 from dfer.faces.track import FaceTracker, TrackerOptions, face_stream
 from dfer.io.atomic import write_json, write_table
-from dfer.io.video import MAX_PIXELS, VideoError, probe
+from dfer.io.video import MAX_PIXELS, TruncatedVideo, VideoError, incomplete, probe
 from dfer.preprocess import rules
 from dfer.preprocess.layouts import LAYOUTS, Placement
 from dfer.preprocess.table import NO_FACE, frame_rows, landmarks_of, make_frame_table
@@ -79,10 +79,6 @@ class VideoJob:
     path: str
     scene: str = ""
     expression: str = ""
-
-
-class TruncatedVideo(VideoError):
-    """Fewer frames decoded than the container declares."""
 
 
 def is_done(out: Path, key: str) -> bool:
@@ -179,20 +175,13 @@ def track_video(path: str | Path, key: str, options: PreprocessOptions, writer: 
             writer.write(frame, final)
         if on_frame is not None:
             on_frame(frame.index + 1, info.frames)
-    _check_complete(path, info, rows[-1]["frame"] + 1 if rows else 0, rows[-1]["time"] if rows else 0.0)
-    return make_frame_table(rows), info, tracker.detections_run
-
-
-def _check_complete(path, info, decoded: int, last_time: float) -> None:
-    """Refuse a video that decodes to nothing, or to clearly less than its container declares."""
+    decoded = rows[-1]["frame"] + 1 if rows else 0
     if decoded == 0:
         raise VideoError(path, "no frames could be decoded")
-    if info.frames and decoded < 0.95 * info.frames - 1:
-        raise TruncatedVideo(path, f"truncated: decoded {decoded} of the {info.frames} frames the container declares")
-    period = 1.0 / info.fps if info.fps > 0 else 0.0
-    if info.duration and last_time + 2 * period < 0.9 * info.duration:
-        raise TruncatedVideo(path, f"truncated: decoded frames end at {last_time:.2f} s of the "
-                                   f"{info.duration:.2f} s the container declares")
+    missing = incomplete(info, decoded, rows[-1]["time"])
+    if missing:
+        raise TruncatedVideo(path, missing)
+    return make_frame_table(rows), info, tracker.detections_run
 
 
 def _owned(folder: PurePosixPath, key: str) -> PurePosixPath:

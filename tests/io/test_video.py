@@ -68,3 +68,14 @@ def test_frames_are_packed_arrays_whatever_the_width(tmp_path):
     path = make_video(tmp_path / "wide.mp4", frames, size=(336, 504))
     decoded = [frame.image for frame in iter_frames(path)]
     assert len(decoded) == 2 and all(image.flags.c_contiguous and image.shape == (336, 504, 3) for image in decoded)
+
+
+def test_incomplete_by_frame_count_or_by_time():
+    from dfer.io.video import VideoInfo, incomplete
+
+    declared = VideoInfo("v.mp4", 64, 48, 30.0, 72, 2.4, 0, "h264")
+    assert incomplete(declared, 72, 2.37) == "" and incomplete(declared, 69, 2.27) == ""  # within 5%
+    assert incomplete(declared, 25, 0.8) == "truncated: decoded 25 of the 72 frames the container declares"
+    timed = VideoInfo("v.mkv", 64, 48, 25.0, 0, 4.0, 0, "h264")  # a container that only knows its duration
+    assert incomplete(timed, 100, 3.96) == ""
+    assert incomplete(timed, 50, 1.96).startswith("truncated: decoded frames end at 1.96 s of the 4.00 s")

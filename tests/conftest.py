@@ -90,6 +90,28 @@ def make_video(path: Path, frames=None, size=(48, 64), codec="mpeg4", fps=10, ro
     return path
 
 
+def make_truncated_mp4(path: Path, frames: int = 27) -> Path:
+    """An MP4 whose index (written first, "faststart") declares ``frames`` frames but whose second
+    half is missing: it opens, and decoding it simply stops early."""
+    import av
+
+    whole = path.with_name(f"whole_{path.name}")
+    rng = np.random.default_rng(0)
+    with av.open(str(whole), "w", options={"movflags": "faststart"}) as container:
+        stream = container.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        for _ in range(frames):
+            image = av.VideoFrame.from_ndarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8), format="rgb24")
+            for packet in stream.encode(image):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    data = whole.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    whole.unlink()
+    return path
+
+
 def write_bad_videos(folder: Path) -> dict[str, Path]:
     """One file of each kind of bad input ``dfer preprocess`` must report, by kind."""
     import av

@@ -13,7 +13,10 @@ from tqdm import tqdm
 from dfer.data.dfew import FOLDS, read_dfew
 from dfer.data.ferv39k import SCENES_DIR, read_ferv39k
 from dfer.data.formats import detect_format, read_dataset
+from dfer.data.packed import has_paths, has_value
 from dfer.errors import InputError, Problem
+from dfer.io.frames import count_decoded_frames
+from dfer.io.video import short_of
 
 IMAGE_CHECKS = ("all", "ends", "none")
 
@@ -61,18 +64,22 @@ def check_dataset(
     else:
         table = collect(read_dataset(root, format=format, errors="collect"))
 
+    if table.empty:
+        problems.setdefault("empty", Problem(str(root), "no clips: the dataset lists none"))
     paths = []
     if images != "none":
         for column in ("frames", "scene_frames"):
             for frames in table[column].dropna():
                 paths.extend(frames if images == "all" else {frames[0], frames[-1]})
+    videos = [(row.video, int(row.num_frames)) for row in table.itertuples()
+              if images != "none" and not has_paths(row.frames) and has_value(row.video)]
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = pool.map(_image_problem, paths, chunksize=64)
-        for problem in tqdm(results, total=len(paths), desc="decoding frames", unit="img",
-                            disable=not progress or not paths):
+        results = [*pool.map(_image_problem, paths, chunksize=64), *pool.map(_video_problem, videos)]
+        for problem in tqdm(results, total=len(paths) + len(videos), desc="decoding frames", unit="img",
+                            disable=not progress or not (paths or videos)):
             if problem is not None:
                 problems.setdefault(str(problem), problem)
-    return CheckReport(str(root), format, len(table), len(paths), list(problems.values()))
+    return CheckReport(str(root), format, len(table), len(paths) + len(videos), list(problems.values()))
 
 
 def _image_problem(path: str) -> Problem | None:
@@ -82,3 +89,14 @@ def _image_problem(path: str) -> Problem | None:
     except (OSError, SyntaxError, ValueError) as error:
         return Problem(path, f"unreadable image ({error})")
     return None
+
+
+def _video_problem(video: tuple[str, int]) -> Problem | None:
+    """A clip video that cannot be decoded, or decodes to fewer frames than it declares."""
+    path, declared = video
+    try:
+        decoded = count_decoded_frames(path)
+    except InputError as error:
+        return Problem(path, str(error).removeprefix(f"{path}: "))
+    missing = short_of(declared, decoded)
+    return Problem(path, missing) if missing else None

@@ -31,6 +31,7 @@ from dfer.data.records import COLUMNS
 from dfer.data.transforms import Size, as_hw
 from dfer.errors import DatasetError, InputError
 from dfer.io.frames import read_image, read_video, resize_frame
+from dfer.io.video import short_of
 
 logger = logging.getLogger(__name__)
 
@@ -162,6 +163,8 @@ def _load_clip(
         decoded = read_video(row["video"])
         if not decoded:
             raise DatasetError(row["video"], f"clip {clip_id}: the video has no frames")
+        if short_of(int(row.get("num_frames") or 0), len(decoded)):
+            raise DatasetError(row["video"], f"clip {clip_id}: {short_of(int(row['num_frames']), len(decoded))}")
         faces = np.stack([resize_frame(decoded[i], size) for i in sorted(decoded)])
     else:
         raise DatasetError(clip_id, "clip has neither frames nor a video to pack")

@@ -53,15 +53,25 @@ def resize_frame(frame: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(resized)
 
 
+def count_decoded_frames(path: str | Path) -> int:
+    """Number of frames a video decodes to (every frame decoded, whatever the container declares)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            return sum(1 for _ in container.decode(stream))
+    except (av.error.FFmpegError, IndexError) as error:
+        raise DatasetError(path, f"cannot decode as a video ({error})") from None
+
+
 def count_video_frames(path: Path) -> int:
     """Number of frames in a video: the container's count if it has one, else decoded."""
     import av  # imported here: only video-based records need it
 
     try:
         with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            if stream.frames:
-                return int(stream.frames)
-            return sum(1 for _ in container.decode(stream))
+            declared = int(container.streams.video[0].frames)
     except (av.error.FFmpegError, IndexError) as error:
         raise DatasetError(path, f"cannot read as a video ({error})") from None
+    return declared or count_decoded_frames(path)

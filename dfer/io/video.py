@@ -214,9 +214,17 @@ def incomplete(info: VideoInfo, decoded: int, last_time: float) -> str:
     """Why a video whose decoding gave ``decoded`` frames, the last at ``last_time`` s, is clearly
     shorter than its container declares ("" when it is not): a file cut short still opens, and
     decoding it simply stops early."""
-    if info.frames and decoded < 0.95 * info.frames - 1:
-        return f"truncated: decoded {decoded} of the {info.frames} frames the container declares"
+    if short_of(info.frames, decoded):
+        return short_of(info.frames, decoded)
     period = 1.0 / info.fps if info.fps > 0 else 0.0
     if decoded and info.duration and last_time + 2 * period < 0.9 * info.duration:
         return f"truncated: decoded frames end at {last_time:.2f} s of the {info.duration:.2f} s the container declares"
+    return ""
+
+
+def short_of(declared: int, decoded: int) -> str:
+    """"truncated: …" when ``decoded`` is clearly fewer than the ``declared`` frames (more than 5%
+    and one frame short), else ""."""
+    if declared and decoded < 0.95 * declared - 1:
+        return f"truncated: decoded {decoded} of the {declared} frames the container declares"
     return ""

@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 from dfer.data.check import check_dataset
+from tests.conftest import make_truncated_mp4, make_video
 from tests.data.test_dfew import build_dfew
 from tests.data.test_ferv39k import build_ferv39k
 
@@ -61,3 +62,19 @@ def test_cli_strict_exit_status(tmp_path):
     strict = subprocess.run(command, capture_output=True, text=True)
     assert lenient.returncode == 0 and strict.returncode == 1
     assert "5 problem(s)" in strict.stdout and "set_3.csv, row 2" in strict.stdout
+
+
+def test_a_truncated_manifest_video_and_an_empty_manifest_are_problems(tmp_path):
+    make_truncated_mp4(tmp_path / "cut.mp4")
+    make_video(tmp_path / "whole.mp4")
+    (tmp_path / "manifest.csv").write_text("path,label\ncut.mp4,happy\nwhole.mp4,sad\n")
+    report = check_dataset(tmp_path / "manifest.csv", progress=False)
+    assert [str(p) for p in report.problems] == [f"{tmp_path / 'cut.mp4'}: truncated: decoded 7 of the 27 frames "
+                                                  "the container declares"]
+    result = subprocess.run([sys.executable, "-m", "dfer.cli", "data", "check", str(tmp_path / "manifest.csv"),
+                             "--strict", "--images", "all"], capture_output=True, text=True)
+    assert result.returncode == 1 and "truncated" in result.stdout
+    assert check_dataset(tmp_path / "manifest.csv", images="none", progress=False).ok  # not decoding: not looked at
+    (tmp_path / "empty.csv").write_text("path,label\n")
+    empty = check_dataset(tmp_path / "empty.csv", progress=False)
+    assert [p.message for p in empty.problems] == ["no clips: the dataset lists none"]

@@ -121,6 +121,16 @@ def test_video_rows_are_decoded_into_the_store(tmp_path):
     assert np.abs(got - expected).mean() < 3
 
 
+def test_a_truncated_video_is_refused_not_packed_short(tmp_path):
+    from tests.conftest import make_truncated_mp4
+
+    video = str(make_truncated_mp4(tmp_path / "cut.mp4"))
+    table = make_table([{"clip_id": "c", "dataset": "test", "video": video, "num_frames": 27}])
+    with pytest.raises(DatasetError, match="clip c: truncated: decoded 7 of the 27 frames"):
+        pack(table, tmp_path / "store", size=(16, 24), progress=False)
+    assert not (tmp_path / "store" / "store.json").exists()  # nothing that looks like a store
+
+
 def test_workers_write_the_same_store(table, tmp_path):
     one = pack(table, tmp_path / "one", size=16, progress=False)
     many = pack(table, tmp_path / "many", size=16, workers=3, progress=False)

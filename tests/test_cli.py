@@ -86,3 +86,12 @@ def test_demo_runs_predict_on_the_sample_video(tmp_path, monkeypatch):
     assert "emotion_model: cached" in result.stdout and "report:" in result.stdout
     assert "track 0: sad" in result.stdout or "track 0: fear" in result.stdout
     assert (tmp_path / "demo" / "predict" / "report.html").is_file()
+
+
+def test_no_progress_bars_in_logs(tmp_path):
+    """stderr is a pipe here, as in a log file: long commands draw no bars into it."""
+    for command in (["synth", "--format", "ferv39k", "--out", tmp_path / "s", "--clips", 8, "--size", 32],
+                    ["data", "check", tmp_path / "s"]):
+        result = run(*command)
+        assert result.returncode == 0, result.stderr
+        assert "%|" not in result.stderr and "it/s" not in result.stderr, result.stderr

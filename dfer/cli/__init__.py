@@ -37,7 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command. Input the user can fix (dfer's :class:`~dfer.errors.InputError` and its kin,
     a file that is missing or in the way, a missing asset) is one line on stderr and status 2;
     any other exception is a bug: a short message, the traceback saved to a file, status 3."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "overrides") and all("=" in item and not item.startswith("-") for item in extra):
+        args.overrides = [*args.overrides, *extra]  # KEY=VALUE overrides after an option (e.g. --checkpoint X)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from dfer.assets import AssetMissing
     from dfer.errors import InputError, TrainingError
     from dfer.faces.assets import FaceModelsMissing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from dfer.errors import InputError
@@ -13,7 +14,10 @@ def add_parser(commands) -> None:
     train.add_argument("config", type=Path, help="YAML config (one per paper table row under configs/)")
     train.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                        help="override any config key, e.g. train.epochs=5 data.root=/data/DFEW")
-    train.add_argument("--resume", action="store_true", help="continue from the run's checkpoints/last.pt")
+    train.add_argument("--resume", action="store_true", help="continue from the run's checkpoints/last.pt (its settings "
+                       "may change only in data.root, data.workers, train.progress, train.eval_batch_size)")
+    train.add_argument("--force", action="store_true", help="replace an earlier run of the same name (deleted first); "
+                       "without it, or --resume, such a run is refused")
     train.add_argument("--folds", help="DFEW 5-fold protocol over these folds, e.g. 1-5 or 1,3")
     train.set_defaults(run=run)
 
@@ -60,11 +64,14 @@ def _checkpoint(args) -> int:
 def _train(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.protocols import run as run_protocol
+    from dfer.errors import InputError
 
     overrides = list(args.overrides)
     if args.folds:
         overrides += ["protocol=dfew_folds", f"folds={_folds(args.folds)}"]
-    run_protocol(load_config(args.config, overrides), resume=args.resume)
+    if args.force and args.resume:
+        raise InputError("--force replaces an earlier run and --resume continues it: give one of them")
+    run_protocol(load_config(args.config, overrides), resume=args.resume, force=args.force)
     return 0
 
 
@@ -85,8 +92,14 @@ def _evaluate(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.data import load_clips
     from dfer.engine.evaluate import predict_split, write_results
+    from dfer.engine.inference import trained_config
 
     config = load_config(args.config, args.overrides)
+    trained = trained_config(args.checkpoint)
+    for key in ("size", "scene_size", "sampler"):
+        if trained is not None and getattr(trained.data, key) != getattr(config.data, key):
+            print(f"dfer: warning: the checkpoint was trained with data.{key} {getattr(trained.data, key)}, this "
+                  f"evaluation uses {getattr(config.data, key)}", file=sys.stderr)
     table = load_clips(config.data, config.seed)
     predictions, raw = predict_split(config, table, args.checkpoint, split=args.split)
     out = args.out or Path(config.out) / config.name / f"evaluate_{args.split}"
@@ -152,7 +165,7 @@ def synthetic_demo(args) -> int:
 
     config = load_config(args.config, [f"data.root={args.out / 'ferv39k'}", f"out={args.out / 'runs'}"])
     print(f"== training {config.model.name} ({args.config}) on the synthetic FERV39k copy")
-    metrics = run_protocol(config)
+    metrics = run_protocol(config, force=True)  # the demo's own run, made anew with its data
     results = Path(metrics["run"]) / "results"
     print(f"\ntest: {metrics['clips']} clips, WAR {metrics['war']:.2%}, UAR {metrics['uar']:.2%}")
     print("recall per expression: " + ", ".join(f"{k} {v:.0%}" for k, v in metrics["recall"].items() if v is not None))

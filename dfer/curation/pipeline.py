@@ -335,7 +335,7 @@ def _materialise(out: Path, videos: pd.DataFrame, tables: FrameTables, final: pd
     facts = videos.set_index("video")
     folder = out / "candidates" / "videos"
     todo = final[[not (folder / f"{c}.mp4").is_file() for c in final.clip_id]]
-    for video, clips in tqdm(list(todo.groupby("video")), desc="write candidates", unit="video", disable=not progress):
+    for video, clips in tqdm(list(todo.groupby("video")), desc="write candidates", unit="video", disable=None if progress else True):
         table = tables[video]
         for clip in clips.itertuples():
             place_clip(out, folders, table, clip)

@@ -116,7 +116,7 @@ def score_clips(out: Path, videos: pd.DataFrame, tables, survivors: pd.DataFrame
     parts, model = [], None
     paths = videos.set_index("video").path
     groups = list(survivors.groupby("video"))
-    for video, clips in tqdm(groups, desc="score clips", unit="video", disable=not progress):
+    for video, clips in tqdm(groups, desc="score clips", unit="video", disable=None if progress else True):
         cache = out / "scores" / f"{video}.parquet"
         if cache.is_file():
             cached = pd.read_parquet(cache)

@@ -76,7 +76,7 @@ def check_dataset(
     with ThreadPoolExecutor(max(1, workers)) as pool:
         results = [*pool.map(_image_problem, paths, chunksize=64), *pool.map(_video_problem, videos)]
         for problem in tqdm(results, total=len(paths) + len(videos), desc="decoding frames", unit="img",
-                            disable=not progress or not (paths or videos)):
+                            disable=None if progress and (paths or videos) else True):
             if problem is not None:
                 problems.setdefault(str(problem), problem)
     return CheckReport(str(root), format, len(table), len(paths) + len(videos), list(problems.values()))

@@ -82,7 +82,7 @@ def tim_folders(src: Path, dst: Path, frames: int = 16, workers: int = 1, progre
     failed = []
     with ProcessPoolExecutor(workers) if workers > 1 else _Inline() as pool:
         results = pool.map(_run, jobs)
-        for error in tqdm(results, total=len(jobs), desc="TIM", unit="clip", disable=not progress):
+        for error in tqdm(results, total=len(jobs), desc="TIM", unit="clip", disable=None if progress else True):
             if error:
                 failed.append(error)
     return TimSummary(len(jobs) - len(failed), len(clips) - len(jobs), failed, str(dst))

@@ -126,7 +126,7 @@ def _write_frames(
         with open(temporary[FRAMES_FILE], "wb") as frame_file:
             loaded = _ordered_map(partial(_load_clip, size=size, scene_size=scene_size), rows, workers)
             for row, (faces, scenes) in tqdm(
-                zip(rows, loaded), total=len(rows), unit="clip", desc="pack", disable=not progress
+                zip(rows, loaded), total=len(rows), unit="clip", desc="pack", disable=None if progress else True
             ):
                 frame_file.write(memoryview(faces))
                 scene_length = 0 if scenes is None else len(scenes)

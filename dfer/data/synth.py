@@ -286,7 +286,7 @@ def _run(job: Callable[[int], int], items: range, description: str, progress: bo
     workers = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
         return list(tqdm(pool.map(job, items), total=len(items), desc=description, unit="clip",
-                         disable=not progress))
+                         disable=None if progress else True))
 
 
 def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:

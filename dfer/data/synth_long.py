@@ -143,7 +143,7 @@ def write_long(root: Path, videos: int, seed: int, size: int, progress: bool, se
     subjects = [f"s{index // videos_per_subject + 1:02d}" for index in range(videos)]
     splits = subject_splits(subjects, seed)
     entries, truth = {}, []
-    for index in tqdm(range(videos), desc="synth long", unit="video", disable=not progress):
+    for index in tqdm(range(videos), desc="synth long", unit="video", disable=None if progress else True):
         rng = np.random.default_rng([seed, 7001, index])
         identity = random_identity(np.random.default_rng([seed, 7002, int(subjects[index][1:])]))
         frames = int(rng.uniform(*seconds) * FPS)

@@ -109,7 +109,12 @@ class RunConfig:
 
 def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> RunConfig:
     """The config in YAML file ``path`` (defaults where absent) with ``key=value`` overrides applied."""
-    return build(RunConfig, read_tree(path, overrides), "")
+    config = build(RunConfig, read_tree(path, overrides), "")
+    for key, value, low in (("train.epochs", config.train.epochs, 1), ("train.batch_size", config.train.batch_size, 1),
+                            ("data.size", min(config.data.size), 1), ("data.scene_size", min(config.data.scene_size), 1)):
+        if value < low:
+            raise ConfigError(f"{key} must be at least {low}, got {value}")
+    return config
 
 
 def read_tree(path: str | Path | None = None, overrides: list[str] = ()) -> dict:
@@ -120,9 +125,11 @@ def read_tree(path: str | Path | None = None, overrides: list[str] = ()) -> dict
         if not path.is_file():
             raise DatasetError(path, "config file not found")
         try:
-            tree = yaml.safe_load(path.read_text()) or {}
+            tree = yaml.load(path.read_text(), Loader=_UniqueKeyLoader) or {}
         except yaml.YAMLError as error:
-            raise ConfigError(f"{path}: not valid YAML ({error})") from None
+            mark = getattr(error, "problem_mark", None)
+            where = f"{path}, line {mark.line + 1}" if mark is not None else str(path)
+            raise ConfigError(f"{where}: not valid YAML ({getattr(error, 'problem', None) or error})") from None
         if not isinstance(tree, dict):
             raise ConfigError(f"{path}: expected a mapping of config keys at the top level")
     for override in overrides:
@@ -131,6 +138,19 @@ def read_tree(path: str | Path | None = None, overrides: list[str] = ()) -> dict
             raise ConfigError(f"override {override!r} is not of the form key=value (e.g. train.epochs=5)")
         _set_dotted(tree, key.strip(), yaml.safe_load(text) if text.strip() else "")
     return tree
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (plain YAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def to_dict(config) -> dict:

@@ -56,6 +56,12 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", config
     return model.to(device).eval(), config
 
 
+def trained_config(path: str | Path) -> RunConfig | None:
+    """The run config a ``dfer train`` checkpoint records (None for a file without one)."""
+    payload = checkpoint.load(path)
+    return build(RunConfig, payload["config"], "") if isinstance(payload.get("config"), dict) else None
+
+
 class VideoModel:
     """A trained dfer checkpoint ready to classify clips of uint8 RGB face crops (and scene frames).
 

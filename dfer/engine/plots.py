@@ -12,12 +12,21 @@ from dfer.io.figures import plt, save_png
 
 
 def plot_tsne(features: np.ndarray, label_ids: np.ndarray, path: Path, seed: int = 0) -> None:
-    """2-D t-SNE of the penultimate features, coloured by true expression."""
+    """2-D t-SNE of the penultimate features, coloured by true expression. Features that are all the
+    same (a collapsed model) or not finite get a figure saying so: t-SNE has nothing to lay out
+    there, and scikit-learn's Barnes–Hut t-SNE crashes the process on such input."""
     from sklearn.manifold import TSNE
 
+    values = features.reshape(len(features), -1).astype(np.float64)
+    if not np.isfinite(values).all() or np.ptp(values, axis=0).max() <= 1e-6 * max(1.0, np.abs(values).max()):
+        figure, axis = plt.subplots(figsize=(6, 5))
+        axis.text(0.5, 0.5, "no t-SNE: the penultimate features are " + (
+            "not all finite" if not np.isfinite(values).all() else "the same for every clip"), ha="center", va="center")
+        axis.axis("off")
+        save_png(figure, path, dpi=110)
+        return
     perplexity = float(min(30, max(2, (len(features) - 1) // 3)))
-    points = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(
-        features.reshape(len(features), -1).astype(np.float64))
+    points = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(values)
     figure, axis = plt.subplots(figsize=(6, 5))
     for index, name in enumerate(labels.EXPRESSIONS):
         chosen = label_ids == index

@@ -10,13 +10,15 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from dfer import labels
 from dfer.data.records import carve_validation
-from dfer.engine.config import RunConfig
+from dfer.engine.config import RunConfig, to_dict
 from dfer.engine.data import load_clips
 from dfer.engine.distributed import Distributed
 from dfer.engine.evaluate import predict_split, write_results
@@ -30,10 +32,21 @@ def run_dir(config: RunConfig) -> Path:
     return Path(config.out) / config.name
 
 
-def run(config: RunConfig, resume: bool = False) -> dict:
-    """Train and evaluate ``config`` under its protocol; returns the top-level metrics."""
+#: Config keys a resumed run may change: where the data is read from and how fast, not what is trained.
+RESUMABLE_CHANGES = ("data.root", "data.workers", "train.progress", "train.eval_batch_size")
+
+
+def run(config: RunConfig, resume: bool = False, force: bool = False) -> dict:
+    """Train and evaluate ``config`` under its protocol; returns the top-level metrics.
+
+    An earlier run of the same name is continued with ``resume`` (refused when its settings differ
+    beyond :data:`RESUMABLE_CHANGES`), replaced with ``force``, and otherwise refused."""
     dist = Distributed.from_environment()
     try:
+        if force and not resume:
+            if dist.is_main:
+                shutil.rmtree(run_dir(config), ignore_errors=True)
+            dist.barrier()
         if config.protocol == "dfew_folds":
             return _dfew_folds(config, resume, dist)
         if config.protocol == "cross_scenario":
@@ -43,8 +56,40 @@ def run(config: RunConfig, resume: bool = False) -> dict:
         dist.close()
 
 
+def claim_run_folder(directory: Path, config: RunConfig, resume: bool) -> None:
+    """Refuse to overwrite an earlier run in ``directory``, and to resume it with other settings."""
+    record = Path(directory) / "config.yaml"
+    if not (record.is_file() or (Path(directory) / "checkpoints" / "last.pt").is_file()):
+        return
+    if not resume:
+        raise InputError(f"{directory} already holds a run; continue it with --resume, replace it with --force, "
+                         "or choose another name=…")
+    if not record.is_file():
+        return
+    saved, current = _flat(yaml.safe_load(record.read_text()) or {}), _flat(to_dict(config))
+    changed = [key for key in sorted(set(saved) | set(current))
+               if saved.get(key) != current.get(key) and key not in RESUMABLE_CHANGES]
+    if changed:
+        shown = "; ".join(f"{key}: {saved.get(key)!r} → {current.get(key)!r}" for key in changed[:5])
+        raise InputError(f"{directory} was run with other settings ({shown}); a resumed run may change only "
+                         f"{', '.join(RESUMABLE_CHANGES)}. Resume with the run's own settings ({record}), or start "
+                         "anew with --force or another name=…")
+
+
+def _flat(tree: dict, prefix: str = "") -> dict:
+    """Nested config sections as dotted keys (``train.epochs``)."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and key not in ("options",):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def _train_and_test(config: RunConfig, directory: Path, table: pd.DataFrame, resume: bool,
                     dist: Distributed) -> tuple[dict, pd.DataFrame | None]:
+    claim_run_folder(directory, config, resume)
     trainer = Trainer(config, directory, table=table, dist=dist)
     if resume and trainer.resume() and dist.is_main:
         print(f"resuming {directory} after epoch {trainer.epoch}")

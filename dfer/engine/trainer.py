@@ -160,19 +160,21 @@ class Trainer:
         config = self.config
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.run_dir / "config.yaml") as partial:
-                partial.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
+            if not (self.run_dir / "config.yaml").is_file():  # a resumed run keeps the record of how it began
+                with atomic_path(self.run_dir / "config.yaml") as partial:
+                    partial.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
             self._write_splits()
         writer = self._tensorboard()
         start_epoch = self.epoch
         for epoch in range(start_epoch, config.train.epochs):
             started = time.perf_counter()
+            lr = self.optimizer.param_groups[0]["lr"]  # the rate this epoch trains with
             train_stats = self._train_epoch(epoch)
             val = predict(self.model, self.val_loader, self.device, self.amp) if self.dist.is_main else None
             metrics = self.dist.broadcast(self._val_metrics(val))
             self._step_scheduler(metrics[config.train.select_metric])
             self.epoch = epoch + 1
-            row = {"epoch": self.epoch, "lr": self.optimizer.param_groups[0]["lr"], **train_stats,
+            row = {"epoch": self.epoch, "lr": lr, **train_stats,
                    "val_loss": metrics["loss"], "val_war": metrics["war"], "val_uar": metrics["uar"],
                    "seconds": round(time.perf_counter() - started, 3)}
             self.history.append(row)

@@ -186,7 +186,7 @@ def preprocess(inputs, out, options: PreprocessOptions = PreprocessOptions(), wo
     started = time.perf_counter()
     results = (_local if backend == "local" else _ray)(todo, str(out), options, workers, progress)
     failures, frames = [], 0
-    with tqdm(total=len(todo), desc="preprocess", unit="video", disable=not progress) as bar:
+    with tqdm(total=len(todo), desc="preprocess", unit="video", disable=None if progress else True) as bar:
         for result in results:
             if result["status"] == "failed":
                 failures.append({k: result[k] for k in FAILURE_COLUMNS})

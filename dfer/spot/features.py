@@ -153,7 +153,7 @@ def extract_features(faces_root: str | Path, out: str | Path, checkpoint: str | 
         if changed:
             raise InputError(f"{out} holds features made with other settings ({', '.join(changed)}); use a new folder")
     rows, started, dim = [], time.perf_counter(), None
-    for video, folder in tqdm(folders.items(), desc="spot features", unit="video", disable=not progress):
+    for video, folder in tqdm(folders.items(), desc="spot features", unit="video", disable=None if progress else True):
         frames = frame_paths(folder)
         starts = snippet_starts(len(frames), snippet, stride)
         rows += [{"video": video, "snippet": i, "start_frame": int(s), "end_frame": int(min(s + snippet, len(frames)) - 1),

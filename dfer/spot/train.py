@@ -159,7 +159,7 @@ def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
     features_info = json.loads((Path(config.features) / "features.json").read_text())  # the extractor, for predict
     log, best = [], -1.0
     started = time.perf_counter()
-    for epoch in tqdm(range(1, config.epochs + 1), desc="spot train", unit="epoch", disable=not progress):
+    for epoch in tqdm(range(1, config.epochs + 1), desc="spot train", unit="epoch", disable=None if progress else True):
         model.train()
         order = torch.randperm(len(labelled), generator=generator).tolist()
         losses = []

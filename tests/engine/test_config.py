@@ -54,3 +54,14 @@ def test_paper_rows_are_covered():
     names = {p.stem for p in CONFIGS if p.parent.name == "ferv39k"}
     assert len(names) == 17  # 16 Table 2 rows + the Table 3 cross-scenario run
     assert len([p for p in CONFIGS if p.parent.name == "dfew"]) == 16  # Table 4/5 (x2) + Table 6 center loss
+
+
+def test_a_key_given_twice_and_impossible_values_are_refused(tmp_path):
+    path = tmp_path / "twice.yaml"
+    path.write_text("train:\n  epochs: 3\n  epochs: 5\n")
+    with pytest.raises(ConfigError, match=r"twice\.yaml, line 3: not valid YAML \(key 'epochs' is given twice\)"):
+        load_config(path)
+    for override, message in (("train.epochs=0", "train.epochs must be at least 1, got 0"),
+                              ("data.size=[-48, -48]", "data.size must be at least 1, got -48")):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            load_config(None, [override])

@@ -104,3 +104,35 @@ def test_dataset_root_of_another_format(synthetic, tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "the config says data.format=ferv39k, but this looks like dfew" in result.stderr
+
+
+def test_a_run_of_the_same_name_is_refused_resumed_only_as_it_was_or_replaced(synthetic, tmp_path):
+    root = synthetic("ferv39k", clips=80)
+    run(tiny(root, tmp_path, "name=same", "train.epochs=1"))
+    first = (tmp_path / "same" / "checkpoints" / "last.pt").read_bytes()
+    with pytest.raises(ValueError, match=r"same already holds a run; continue it with --resume, replace it with --force"):
+        run(tiny(root, tmp_path, "name=same", "train.epochs=1"))
+    assert (tmp_path / "same" / "checkpoints" / "last.pt").read_bytes() == first  # nothing overwritten
+    with pytest.raises(ValueError, match=r"other settings \(optim\.lr: 0\.001 → 0\.01\)"):
+        run(tiny(root, tmp_path, "name=same", "train.epochs=1", "optim.lr=0.01"), resume=True)
+    with pytest.raises(ValueError, match=r"train\.epochs: 1 → 2"):
+        run(tiny(root, tmp_path, "name=same", "train.epochs=2"), resume=True)
+    run(tiny(root, tmp_path, "name=same", "train.epochs=1", "data.workers=1"), resume=True)  # a safe change
+    assert yaml.safe_load((tmp_path / "same" / "config.yaml").read_text())["data"]["workers"] == 0  # as it began
+    run(tiny(root, tmp_path, "name=same", "train.epochs=1", "optim.lr=0.01"), force=True)
+    assert yaml.safe_load((tmp_path / "same" / "config.yaml").read_text())["optim"]["lr"] == 0.01
+
+
+def test_the_log_shows_the_rate_each_epoch_trained_with(synthetic, tmp_path):
+    run(tiny(synthetic("ferv39k", clips=80), tmp_path, "name=lr", "train.epochs=1", "schedule.name=cosine"))
+    assert pd.read_csv(tmp_path / "lr" / "log.csv")["lr"].tolist() == [0.001]  # not the 0.0 the schedule ends at
+
+
+def test_evaluate_takes_overrides_after_the_checkpoint_and_warns_of_another_input_size(synthetic, tmp_path):
+    root = synthetic("ferv39k", clips=80)
+    run(tiny(root, tmp_path, "name=e", "train.epochs=1"))
+    result = subprocess.run([sys.executable, "-m", "dfer.cli", "evaluate", str(config_file(tmp_path, root)),
+                             "--checkpoint", str(tmp_path / "e" / "checkpoints" / "best.pt"), "data.size=[40, 40]",
+                             f"out={tmp_path}", "name=e"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "warning: the checkpoint was trained with data.size [32, 32], this evaluation uses [40, 40]" in result.stderr

@@ -80,8 +80,10 @@ def read_long_videos(path: str | Path) -> pd.DataFrame:
         raise DatasetError(path, f"not a {FORMAT} file (expected keys format={FORMAT!r} and videos)")
     rows = []
     for video, entry in data["videos"].items():
-        if "fps" not in entry or "frames" not in entry:
+        if not isinstance(entry, dict) or "fps" not in entry or "frames" not in entry:
             raise DatasetError(path, f"video {video!r}: needs fps and frames")
+        if not (_number(entry["fps"]) and entry["fps"] > 0):
+            raise DatasetError(path, f"video {video!r}: fps must be a positive number, got {entry['fps']!r}")
         lists = dict(entry.get("annotators", {}))
         if "final" in entry:
             lists[FINAL] = entry["final"]
@@ -248,11 +250,8 @@ def ground_truth_segments(path: str | Path, subset: str | None = None) -> pd.Dat
         if subset:
             segments = segments[segments.split == subset]
     elif "database" in data:
-        rows = [{"video": video, "t_start": float(item["segment"][0]), "t_end": float(item["segment"][1]),
-                 "fps": entry.get("fps"), "subset": entry.get("subset", "")}
-                for video, entry in data["database"].items() for item in entry.get("annotations", [])
-                if subset is None or entry.get("subset") == subset]
-        segments = pd.DataFrame(rows, columns=["video", "t_start", "t_end", "fps", "subset"])
+        segments = pd.DataFrame(_activitynet_rows(path, data["database"], subset),
+                                columns=["video", "t_start", "t_end", "fps", "subset"])
         with np.errstate(invalid="ignore"):
             rate = segments.fps.astype(float)
         segments["onset"] = np.round(segments.t_start * rate)
@@ -263,32 +262,70 @@ def ground_truth_segments(path: str | Path, subset: str | None = None) -> pd.Dat
         raise DatasetError(path, "no ground-truth segments" + (f" in subset {subset!r}" if subset else ""))
     bad = segments[segments.t_end < segments.t_start]
     if len(bad):
-        raise DatasetError(path, f"video {bad.video.iloc[0]!r}: a segment ends before it starts")
+        raise DatasetError(path, f"video {bad.video.iloc[0]!r}: segment [{bad.t_start.iloc[0]}, {bad.t_end.iloc[0]}] "
+                                 "ends before it starts")
     return segments[["video", "t_start", "t_end", "onset", "offset", "fps"]].reset_index(drop=True)
 
 
+def _activitynet_rows(path: Path, database, subset: str | None) -> list[dict]:
+    """Ground-truth segments of an ActivityNet ``database``, each checked: two finite numbers, the
+    end at or after the start, a positive fps where one is given."""
+    if not isinstance(database, dict):
+        raise DatasetError(path, "'database' must map each video to {'annotations': [{'segment': [t0, t1]}, …]}")
+    rows = []
+    for video, entry in database.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("annotations", []), list):
+            raise DatasetError(path, f"video {video!r}: expected {{'annotations': [{{'segment': [t0, t1]}}, …]}}")
+        fps = entry.get("fps")
+        if fps is not None and not (_number(fps) and fps > 0):
+            raise DatasetError(path, f"video {video!r}: fps must be a positive number, got {fps!r}")
+        if subset is not None and entry.get("subset") != subset:
+            continue
+        for number, item in enumerate(entry.get("annotations", [])):
+            segment = item.get("segment") if isinstance(item, dict) else None
+            if not (isinstance(segment, (list, tuple)) and len(segment) == 2 and all(map(_number, segment))):
+                raise DatasetError(path, f"video {video!r}, annotation {number}: expected {{'segment': [t0, t1]}} "
+                                         f"with finite numbers, got {item!r}")
+            rows.append({"video": video, "t_start": float(segment[0]), "t_end": float(segment[1]), "fps": fps,
+                         "subset": entry.get("subset", "")})
+    return rows
+
+
 def read_proposals(path: str | Path) -> pd.DataFrame:
-    """Proposals ``video, t_start, t_end, score`` in file order from ActivityNet results JSON."""
+    """Proposals ``video, t_start, t_end, score`` in file order from ActivityNet results JSON; a
+    segment that is not two finite numbers with the end at or after the start, or a score that is
+    not a finite number, is refused naming the video and the proposal."""
     path = Path(path)
     data = _json(path)
-    if "results" not in data:
+    if not isinstance(data, dict) or "results" not in data:
         raise DatasetError(path, "not ActivityNet results (no 'results' key)")
+    if not isinstance(data["results"], dict):
+        raise DatasetError(path, "'results' must map each video to a list of proposals "
+                                 "{video: [{'segment': [t0, t1], 'score': x}, …]}")
     videos, starts, ends, scores = [], [], [], []
     for video, items in data["results"].items():
+        if not isinstance(items, list):
+            raise DatasetError(path, f"video {video!r}: expected a list of proposals, got {items!r}")
         for number, item in enumerate(items):
-            try:
-                start, end = float(item["segment"][0]), float(item["segment"][1])
-                score = item["score"]
-            except (KeyError, TypeError, IndexError, ValueError):
-                raise DatasetError(path, f"video {video!r}, proposal {number}: expected "
-                                         "{'segment': [t0, t1], 'score': x}") from None
-            if not np.isfinite(score):
-                raise DatasetError(path, f"video {video!r}, proposal {number}: score {score!r} is not a finite number")
+            where = f"video {video!r}, proposal {number}"
+            segment = item.get("segment") if isinstance(item, dict) else None
+            score = item.get("score") if isinstance(item, dict) else None
+            if not (isinstance(segment, (list, tuple)) and len(segment) == 2 and all(map(_number, segment))
+                    and _number(score)):
+                raise DatasetError(path, f"{where}: expected {{'segment': [t0, t1], 'score': x}} with finite "
+                                         f"numbers, got {item!r}")
+            if segment[1] < segment[0]:
+                raise DatasetError(path, f"{where}: segment {list(segment)} ends before it starts")
             videos.append(video)
-            starts.append(start)
-            ends.append(end)
-            scores.append(score)
+            starts.append(float(segment[0]))
+            ends.append(float(segment[1]))
+            scores.append(float(score))
     return pd.DataFrame({"video": videos, "t_start": starts, "t_end": ends, "score": scores})
+
+
+def _number(value) -> bool:
+    """A finite JSON number (not a string, a boolean or null)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
 
 
 def write_proposals(path: str | Path, proposals: pd.DataFrame) -> None:

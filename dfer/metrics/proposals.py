@@ -68,6 +68,8 @@ def average_recall(ground_truth: pd.DataFrame, proposals: pd.DataFrame, max_avg:
     ``ground_truth`` (video, t_start, t_end). ``segment_mask`` restricts the recall to some
     ground-truth segments (e.g. a duration bin) without changing the proposals' budget."""
     videos = pd.unique(ground_truth.video)
+    if max_avg is not None and not max_avg > 0:
+        raise InputError(f"max_avg (proposals per video at the end of the curve) must be positive, got {max_avg}")
     if len(videos) == 0:
         raise InputError("the ground truth has no segments")
     if len(proposals) == 0:

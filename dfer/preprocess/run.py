@@ -107,6 +107,9 @@ def find_jobs(inputs, layout: str = "frames") -> list[VideoJob]:
             if not scene or not label:
                 raise DatasetError(path, "the ferv39k layout needs the video's scene and expression: give a manifest "
                                          "with 'scene' and 'label' columns")
+            if scene not in labels.SCENES:
+                raise DatasetError(path, f"scene {scene!r} is not one of FERV39k's 22 scenes ({', '.join(labels.SCENES)}); "
+                                         "the reader would refuse the layout")
             expression = labels.to_ferv39k(labels.canonical(label))
         jobs.append(VideoJob(key, str(path), scene, expression))
     if not jobs:
@@ -179,6 +182,8 @@ def preprocess(inputs, out, options: PreprocessOptions = PreprocessOptions(), wo
     if backend not in BACKENDS:
         raise InputError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DatasetError(out, "exists and is not a folder; give a folder for the outputs")
     jobs = find_jobs(inputs, options.layout)
     out.mkdir(parents=True, exist_ok=True)
     _check_options(out, options)

@@ -59,6 +59,9 @@ class PreprocessOptions:
             raise InputError(f"unknown layout {self.layout!r}; expected one of {LAYOUTS}")
         if not self.face_sizes:
             raise InputError("face_sizes needs at least one size")
+        if min(self.face_sizes) < 8 or any(min(size) < 8 for size in self.scene_sizes):
+            raise InputError(f"face and scene sizes must be at least 8 pixels, got face sizes {list(self.face_sizes)} "
+                             f"and scene sizes {[list(size) for size in self.scene_sizes]}")
         if not 0.0 <= self.min_face_fraction <= 1.0:
             raise InputError(f"min_face_fraction must be in [0, 1], got {self.min_face_fraction}")
 

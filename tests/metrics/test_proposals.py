@@ -111,3 +111,41 @@ def test_command_line(tmp_path, capsys):
     assert main([*arguments, "--plot", str(tmp_path / "ar.png")]) == 0
     out = capsys.readouterr().out
     assert "MEGC F1" in out and "precision 1.0000, recall 0.5000" in out  # v1: frames 100-124, IoU 0.5 and (tmp_path / "ar.png").stat().st_size > 0
+
+
+GOOD_TRUTH = {"database": {"v": {"fps": 25.0, "subset": "test", "annotations": [{"segment": [1.0, 2.0]}]}}}
+GOOD_PROPOSALS = {"results": {"v": [{"segment": [1.0, 2.0], "score": 0.9}]}}
+
+
+@pytest.mark.parametrize("truth, proposals, message", [
+    (GOOD_TRUTH, {"results": [[1, 2]]}, "'results' must map each video"),
+    (GOOD_TRUTH, {"results": "none"}, "'results' must map each video"),
+    (GOOD_TRUTH, {"results": {"v": [{"segment": [1.0, 2.0], "score": None}]}}, "video 'v', proposal 0: expected"),
+    (GOOD_TRUTH, {"results": {"v": [{"segment": [1.0, 2.0], "score": "high"}]}}, "video 'v', proposal 0: expected"),
+    (GOOD_TRUTH, {"results": {"v": [{"segment": [3.0, 2.0], "score": 0.5}]}}, r"segment \[3.0, 2.0\] ends before"),
+    (GOOD_TRUTH, {"results": {"v": [{"segment": [float("nan"), 2.0], "score": 0.5}]}}, "finite numbers"),
+    (GOOD_TRUTH, {"results": {"v": {"segment": [1, 2]}}}, "video 'v': expected a list of proposals"),
+    ({"database": {"v": {"annotations": [{"label": "happy"}]}}}, GOOD_PROPOSALS, "video 'v', annotation 0: expected"),
+    ({"database": {"v": {"fps": 0, "annotations": [{"segment": [1.0, 2.0]}]}}}, GOOD_PROPOSALS,
+     "video 'v': fps must be a positive number, got 0"),
+    ({"database": {"v": {"annotations": [{"segment": [2.0, 1.0]}]}}}, GOOD_PROPOSALS, "ends before it starts"),
+])
+def test_bad_evaluation_inputs_are_refused_naming_the_entry(tmp_path, capsys, truth, proposals, message):
+    import json
+    import re
+
+    from dfer.cli import main
+
+    (tmp_path / "gt.json").write_text(json.dumps(truth))
+    (tmp_path / "p.json").write_text(json.dumps(proposals))
+    assert main(["spot", "evaluate", "--ground-truth", str(tmp_path / "gt.json"), "--proposals",
+                 str(tmp_path / "p.json")]) == 2
+    error = capsys.readouterr().err
+    assert re.search(message, error) and error.count("\n") == 1, error
+
+
+def test_max_avg_must_be_positive():
+    truth = pd.DataFrame({"video": ["a"], "t_start": [0.0], "t_end": [1.0]})
+    found = pd.DataFrame({"video": ["a"], "t_start": [0.0], "t_end": [1.0], "score": [1.0]})
+    with pytest.raises(ValueError, match="max_avg .* must be positive, got 0"):
+        average_recall(truth, found, max_avg=0)

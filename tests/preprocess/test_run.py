@@ -198,3 +198,15 @@ def test_ray_backend_runs_the_same_function(tmp_path, fixtures_run):
     assert summary.done == 1
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out" / "tables" / "single_face.parquet"),
                                   pd.read_parquet(fixtures_run[0] / "tables" / "single_face.parquet"))
+
+
+def test_impossible_options_are_refused_up_front(tmp_path):
+    with pytest.raises(ValueError, match=r"at least 8 pixels, got face sizes \[0\]"):
+        options_from("frames", face_sizes=(0,))
+    (tmp_path / "manifest.csv").write_text(f"path,scene,label\n{VIDEOS / 'single_face.mp4'},Office,happy\n")
+    with pytest.raises(ValueError, match="scene 'Office' is not one of FERV39k's 22 scenes"):
+        preprocess([tmp_path / "manifest.csv"], tmp_path / "out", options_from("ferv39k"), progress=False)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ValueError, match="exists and is not a folder"):
+        preprocess([VIDEOS / "single_face.mp4"], tmp_path / "afile", options_from("frames"), progress=False)
+    assert not (tmp_path / "out").exists()

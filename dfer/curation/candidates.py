@@ -50,16 +50,21 @@ class CandidateOptions:
 
 
 def balance_scenes(videos: pd.DataFrame, target: float | None = None, seed: int = 0) -> pd.DataFrame:
-    """Stage 1 on a table with ``scene`` and ``duration`` (s): ``kept``/``reason`` per video."""
+    """Stage 1 on a table with ``scene`` and ``duration`` (s): ``kept``/``reason`` per video.
+
+    Videos of each scene are dropped in a seeded random order while the scene's total exceeds
+    ``target`` seconds (default: the smallest scene's total), but a scene always keeps one video:
+    balancing the mix must not remove a scene from it."""
     rng = np.random.default_rng(seed)
     totals = videos.groupby("scene").duration.sum()
     target = float(totals.min()) if target is None else float(target)
     result = videos.assign(kept=True, reason="")
     for scene, rows in videos.groupby("scene"):
-        total = float(rows.duration.sum())
-        for index in rng.permutation(rows.index.to_numpy()):
-            if total <= target:
+        total, left = float(rows.duration.sum()), len(rows)
+        for index in rng.permutation(rows.index.to_numpy(copy=True)):  # a view is read-only under pandas 3
+            if total <= target or left == 1:
                 break
+            left -= 1
             result.loc[index, ["kept", "reason"]] = [False, f"scene balance: {scene} over {target:.0f} s"]
             total -= float(rows.duration[index])
     return result
@@ -118,7 +123,7 @@ def cap_candidates(clips: pd.DataFrame, options: CandidateOptions = CandidateOpt
     ``oversample × target`` with at most ``per_video_cap`` per video."""
     rng = np.random.default_rng(options.seed)
     result = clips.copy()
-    passed = result.index[result.reason == ""].to_numpy()
+    passed = result.index[result.reason == ""].to_numpy(copy=True)  # permutation shuffles it: a writable copy
     kept_per_video: dict[str, int] = {}
     limit = int(options.oversample * options.target)
     kept = 0
@@ -152,7 +157,7 @@ def balance_expressions(clips: pd.DataFrame, target_distribution: dict[str, floa
     budget = int(options.keep * options.target)
     quotas = _quotas({k: v / total for k, v in wanted.items()}, available.to_dict(), budget)
     for name, rows in result[result.reason == ""].groupby("predicted"):
-        order = rng.permutation(rows.index.to_numpy())
+        order = rng.permutation(rows.index.to_numpy(copy=True))
         result.loc[order[quotas.get(name, 0):], "reason"] = f"expression balance ({name})"
     result["kept"] = result.reason == ""
     return result

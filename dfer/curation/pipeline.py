@@ -95,11 +95,19 @@ class BuildSummary:
     scored: int
     final: int
     seconds: float
+    readable_seconds: float = 0.0
+    balanced_seconds: float = 0.0
 
     def __str__(self) -> str:
-        return (f"{self.videos} videos ({self.readable} readable, {self.balanced} kept by scene balance, "
+        text = (f"{self.videos} videos ({self.readable} readable, {self.balanced} kept by scene balance, "
                 f"{self.preprocessed} preprocessed) → {self.clips} clips cut → {self.passed_rules} pass the rules "
                 f"→ {self.after_cap} after the caps → {self.final} candidates in {self.seconds:.0f} s → {self.out}")
+        if self.balanced_seconds < 0.5 * self.readable_seconds:
+            text += (f"\n  note: scene balance kept {self.balanced_seconds:.0f} of {self.readable_seconds:.0f} s of video "
+                     "(every scene is cut to the smallest scene's total); --scene-seconds keeps more")
+        if self.final == 0:
+            text += "\n  note: no candidates; report.html and clips.csv say which stage removed what"
+        return text
 
 
 def read_raw_manifest(path: str | Path) -> pd.DataFrame:
@@ -321,7 +329,9 @@ def build_candidates(manifest: str | Path, out: str | Path, options: BuildOption
                            int(len(kept)), len(tables), len(clips), int((clips.rule == "").sum()),
                            int(clips.stage.isin(["cap", "scored", "final"]).sum()),
                            int(clips.stage.isin(["scored", "final"]).sum()), len(final),
-                           round(time.perf_counter() - started, 2))
+                           round(time.perf_counter() - started, 2),
+                           round(float(videos.duration[~videos.reason.str.startswith("unreadable")].sum()), 2),
+                           round(float(videos.duration[videos.kept].sum()), 2))
     write_json(out / "summary.json", asdict(summary))
     from dfer.curation.report import build_report
 
@@ -334,7 +344,7 @@ def _materialise(out: Path, videos: pd.DataFrame, tables: FrameTables, final: pd
     """Crops, scene frames and cut videos of the final clips; a clip whose video exists is finished."""
     facts = videos.set_index("video")
     folder = out / "candidates" / "videos"
-    todo = final[[not (folder / f"{c}.mp4").is_file() for c in final.clip_id]]
+    todo = final[np.array([not (folder / f"{c}.mp4").is_file() for c in final.clip_id], bool)]
     for video, clips in tqdm(list(todo.groupby("video")), desc="write candidates", unit="video", disable=None if progress else True):
         table = tables[video]
         for clip in clips.itertuples():

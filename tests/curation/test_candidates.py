@@ -29,6 +29,21 @@ def test_scene_balance_removes_whole_videos_down_to_the_smallest_scene():
     assert result[~result.kept].reason.str.startswith("scene balance").all()
 
 
+def test_scene_balance_never_empties_a_scene():
+    videos = pd.DataFrame({"scene": ["A", "B", "B"], "duration": [3.9, 6.4, 19.7]})  # B's videos both exceed 3.9 s
+    result = balance_scenes(videos, seed=0)
+    assert result.groupby("scene").kept.sum().tolist() == [1, 1]
+
+
+def test_caps_on_a_read_only_index():
+    """Under pandas 3 (copy-on-write) an index's numpy view is read-only; shuffling it failed."""
+    clips = pd.DataFrame({"video": ["a"] * 6, "reason": [""] * 6}, index=pd.Index([3, 5, 7, 9, 11, 13]))
+    clips = clips[clips.index > 4]
+    assert cap_candidates(clips, CandidateOptions(target=1, oversample=2)).kept.sum() == 2
+    videos = pd.DataFrame({"scene": ["A"] * 4, "duration": [1.0] * 4}, index=pd.Index([2, 4, 6, 8]))
+    assert balance_scenes(videos[videos.index > 2], target=2.0).kept.sum() == 2
+
+
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory):
     out = tmp_path_factory.mktemp("tables")

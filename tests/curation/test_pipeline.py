@@ -134,3 +134,22 @@ def test_config_typos_are_named(tmp_path, capsys):
     assert main(["build", "candidates", str(manifest), "--out", str(tmp_path / "out"), "--config", str(config)]) == 2
     assert "unknown expression(s) ['joyful']" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_small_real_manifest_with_the_default_options(tmp_path):
+    """The dataset builder's first command on the five fixtures in three scenes, default scene balance."""
+    manifest = write_manifest(tmp_path, [
+        (VIDEOS / "single_face.mp4", "Interview", ""), (VIDEOS / "face_noface.mov", "Interview", ""),
+        (VIDEOS / "noface_face.mov", "Speech", ""), (VIDEOS / "no_face.mp4", "Crime", ""),
+        (VIDEOS / "WolfgangLanger_Pexels.mp4", "Speech", "")])
+    summary = build_candidates(manifest, tmp_path / "out", BuildOptions(CandidateOptions(target=3), model=WEIGHTS),
+                               progress=False)
+    assert summary.balanced == 3 and summary.final > 0  # one video per scene at least: not only no_face.mp4
+    (tmp_path / "none").mkdir()
+    nothing = write_manifest(tmp_path / "none", [(VIDEOS / "no_face.mp4", "Crime", "")])
+    summary = build_candidates(nothing, tmp_path / "empty", BuildOptions(CandidateOptions(target=3), model=WEIGHTS),
+                               progress=False)
+    assert summary.final == 0 and "no candidates" in str(summary)
+    assert (tmp_path / "empty" / "report.html").is_file() and (tmp_path / "empty" / "candidates.csv").is_file()
+    reasons = pd.read_csv(tmp_path / "empty" / "clips.csv").rule.fillna("")
+    assert len(reasons) and (reasons != "").all()  # each clip's rule says why it went

@@ -157,6 +157,13 @@ def _load_clip(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Resized ``(faces, scenes)`` uint8 arrays of one clip (scenes None when not packed)."""
     clip_id = row["clip_id"]
+    if has_value(row.get("store")):  # re-packing a store: its own frames, not the sources it was made from
+        faces = np.stack([resize_frame(frame, size) for frame in read_clip_frames(row, np.arange(row["length"]))])
+        scenes = None
+        if scene_size is not None and row.get("scene_length", 0) > 0:
+            scenes = np.stack([resize_frame(frame, scene_size)
+                               for frame in read_clip_frames(row, np.arange(row["scene_length"]), scene=True)])
+        return faces, scenes
     if has_paths(row.get("frames")):
         faces = _load_images(row["frames"], size, clip_id)
     elif has_value(row.get("video")):

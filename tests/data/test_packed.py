@@ -109,6 +109,20 @@ def test_scenes_are_packed_and_aligned(table, tmp_path):
     assert torch.allclose(a["scene"], b["scene"], atol=3 / 255)
 
 
+def test_a_store_is_repacked_from_its_own_frames(tmp_path, monkeypatch):
+    """Re-packing read the source videos by cwd-relative path (and took scene frames for faces)."""
+    frames = smooth_frames(6, (32, 48), 0)
+    video = write_video(tmp_path / "clip.mp4", frames)
+    table = make_table([{"clip_id": "v", "dataset": "test", "video": video, "num_frames": 6}])
+    first = open_store(pack(table, tmp_path / "store", size=(16, 24), progress=False))
+    (tmp_path / "clip.mp4").unlink()  # the source is gone: only the store's frames can be read
+    monkeypatch.chdir(tmp_path.parent)
+    again = open_store(pack(first, tmp_path / "smaller", size=(8, 12), progress=False))
+    stored = read_clip_frames(first.iloc[0], np.arange(6))
+    expected = np.stack([resize_frame(frame, (8, 12)) for frame in stored]).astype(int)
+    assert np.abs(read_clip_frames(again.iloc[0], np.arange(6)).astype(int) - expected).max() <= 1
+
+
 def test_video_rows_are_decoded_into_the_store(tmp_path):
     frames = smooth_frames(6, (32, 48), 0)
     video = write_video(tmp_path / "clip.mp4", frames)

@@ -33,7 +33,7 @@ import pandas as pd
 
 from dfer import labels
 from dfer.curation.aggregate import aggregate
-from dfer.errors import InputError
+from dfer.errors import DatasetError, InputError
 
 VOCABULARY = Path(__file__).parent / "data" / "ferv39k_words.csv"
 PASS = "PASS"
@@ -75,12 +75,22 @@ def vocabulary(path: str | Path = VOCABULARY) -> dict[str, str]:
     return {**{name: name for name in labels.EXPRESSIONS}, **words, PASS.lower(): PASS}
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) an annotation database in WAL mode."""
-    connection = sqlite3.connect(str(path))
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA foreign_keys=ON")
-    connection.executescript(SCHEMA)
+def connect(path: str | Path, create: bool = False) -> sqlite3.Connection:
+    """Open an annotation database in WAL mode; only ``create`` (``dfer annotate plan``) makes a new
+    one, so a mistyped ``--db`` is refused instead of read as an empty store. A file that is not an
+    SQLite database, or a folder, is refused naming it."""
+    path = Path(path)
+    if path.is_dir():
+        raise DatasetError(path, "is a folder; expected an annotation database file (made by dfer annotate plan)")
+    if not create and not path.is_file():
+        raise DatasetError(path, "no such annotation database; make one with dfer annotate plan")
+    try:
+        connection = sqlite3.connect(str(path), timeout=60)  # a concurrent writer holds the lock a while
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA foreign_keys=ON")
+        connection.executescript(SCHEMA)
+    except sqlite3.DatabaseError as error:
+        raise DatasetError(path, f"not an annotation database (SQLite: {error})") from None
     return connection
 
 
@@ -159,7 +169,7 @@ def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, optio
     order = rng.permutation(len(items))
     paths = dict(zip(clips.clip_id, clips.path))
     tasks = []
-    with closing(connect(database)) as connection, connection:
+    with closing(connect(database, create=True)) as connection, connection:
         connection.executemany("INSERT OR REPLACE INTO clips VALUES (?, ?, ?, ?)",
                                [(c.clip_id, c.path, getattr(c, "scene", ""), getattr(c, "gold", "") or None)
                                 for c in clips.itertuples()])
@@ -266,6 +276,8 @@ def import_answers(database: str | Path, answers: pd.DataFrame, source: str = "a
         raise AnnotationError(source, [f"row 1: missing column(s) {sorted(missing)}; expected task, worker, label[, time]"])
     answers = answers.fillna("").astype(str)
     with closing(connect(database)) as connection:
+        # the write lock before reading: a concurrent import's answers are then seen (and named as duplicates)
+        connection.execute("BEGIN IMMEDIATE")
         task_owner = dict(connection.execute(
             "SELECT tasks.task_id, copies.worker_id FROM tasks JOIN copies USING (copy_id)").fetchall())
         roles = dict(connection.execute("SELECT worker_id, role FROM workers").fetchall())
@@ -286,9 +298,9 @@ def import_answers(database: str | Path, answers: pd.DataFrame, source: str = "a
                 problems.append(f"{where}: duplicate answer of worker {worker!r} to task {task!r}")
             seen.add((task, worker))
             rows.append((task, worker, word, words.get(word.lower(), ""), getattr(row, "time", "")))
-        if problems:
-            raise AnnotationError(source, problems)
-        with connection:
+        with connection:  # commits, or rolls back (and releases the lock) on a refusal
+            if problems:
+                raise AnnotationError(source, problems)
             connection.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?)", rows)
     return len(rows)
 

@@ -223,3 +223,39 @@ def test_group_report_and_dump(project, tmp_path):
     written = dump(database, tmp_path / "dump", ".parquet")
     assert [p.stem for p in written] == ["clips", "workers", "copies", "tasks", "answers", "decisions", "labels"]
     assert len(pd.read_parquet(tmp_path / "dump" / "answers.parquet")) == len(tasks)
+
+
+def test_a_concurrent_import_of_the_same_answers_is_named_as_duplicates(project, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    database, truth, tasks = project
+    answers = crowd_answers(tasks, truth).iloc[:4]
+    answers.to_csv(tmp_path / "answers.csv", index=False)
+    holder = sqlite3.connect(database, isolation_level=None)  # another import, half-way: it holds the write lock
+    holder.execute("BEGIN IMMEDIATE")
+    holder.executemany("INSERT INTO answers VALUES (?, ?, ?, '', '')",
+                       [(a.task, a.worker, a.label) for a in answers.itertuples()])
+    second = subprocess.Popen([sys.executable, "-m", "dfer.cli", "annotate", "import", str(tmp_path / "answers.csv"),
+                               "--db", str(database)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)  # the second import is started and waits for the lock
+    holder.execute("COMMIT")
+    holder.close()
+    _, stderr = second.communicate(timeout=120)
+    assert second.returncode == 2 and "IntegrityError" not in stderr and "Traceback" not in stderr
+    assert "row 2: duplicate answer" in stderr and "row 5: duplicate answer" in stderr
+
+
+def test_a_database_that_is_not_one_is_refused_and_none_is_made_by_mistake(project, tmp_path):
+    from dfer.errors import DatasetError
+
+    database, truth, tasks = project
+    (tmp_path / "notes.txt").write_text("not a database\n" * 100)
+    for path, message in ((tmp_path / "notes.txt", "not an annotation database"), (tmp_path, "is a folder"),
+                          (tmp_path / "typo.sqlite", "no such annotation database")):
+        with pytest.raises(DatasetError, match=message):
+            quality_control(path)
+        with pytest.raises(DatasetError, match=message):
+            import_answers(path, crowd_answers(tasks, truth).iloc[:2])
+    assert not (tmp_path / "typo.sqlite").exists()

@@ -16,6 +16,7 @@ with the reason, and the run goes on. At the end the output folder holds:
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -134,11 +135,40 @@ def _local(jobs, out, options, workers, progress=False):
                 yield _attempt(job, out, options, on_frame)
         return
     from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
-    with ProcessPoolExecutor(workers) as pool:
-        futures = [pool.submit(_attempt, job, out, options) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
+    remaining = {job.key: job for job in jobs}
+    deaths = dict.fromkeys(remaining, 0)
+    while remaining:  # a worker that dies (killed, out of memory) breaks the pool: the unfinished go again
+        with ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+            futures = {pool.submit(_attempt, job, out, options): job for job in remaining.values()}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    deaths[job.key] += 1
+                    if deaths[job.key] < 2:
+                        continue
+                    result = {"status": "failed", "key": job.key, "path": job.path, "error": "WorkerDied",
+                              "reason": "the worker process died twice while this video was in the pool "
+                                        "(killed, or out of memory)"}
+                del remaining[job.key]
+                yield result
+
+
+def _die_with_parent(parent: int) -> None:
+    """In each worker: end within a second of the parent process (a killed run left its workers
+    waiting for work forever). A watch on the parent's pid works wherever os.getppid does; Linux's
+    parent-death signal is not used, as it fires when the creating thread ends, not the process."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _ray(jobs, out, options, workers, progress=False):

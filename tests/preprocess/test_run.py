@@ -210,3 +210,58 @@ def test_impossible_options_are_refused_up_front(tmp_path):
     with pytest.raises(ValueError, match="exists and is not a folder"):
         preprocess([VIDEOS / "single_face.mp4"], tmp_path / "afile", options_from("frames"), progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def children(pid: int) -> list[int]:
+    """Live child processes of ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def start_two_workers(tmp_path):
+    inputs = [str(VIDEOS / name) for name in ("single_face.mp4", "face_noface.mov", "noface_face.mov")]
+    command = [sys.executable, "-m", "dfer.cli", "preprocess", *inputs, "--out", str(tmp_path / "out"), "--quiet",
+               "--workers", "2", "--face-sizes", "112", "--scene-sizes", ""]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(children(process.pid)) < 2:
+        time.sleep(0.1)
+    workers = children(process.pid)
+    assert len(workers) >= 2, "the worker processes did not start"
+    return process, workers
+
+
+def test_killing_the_parent_ends_its_workers(tmp_path):
+    process, workers = start_two_workers(tmp_path)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.time() + 20
+    while time.time() < deadline and any(alive(worker) for worker in workers):
+        time.sleep(0.2)
+    assert not any(alive(worker) for worker in workers), "workers outlived their killed parent"
+
+
+def test_a_killed_worker_does_not_end_the_run(tmp_path):
+    process, workers = start_two_workers(tmp_path)
+    time.sleep(1.0)  # inside a video
+    os.kill(workers[0], signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr  # its video went round again and was done
+    assert "Traceback" not in stderr and "3 videos: " in stdout
+    assert len(list((tmp_path / "out" / ".done").glob("*.json"))) == 3
+    assert (tmp_path / "out" / "videos.csv").is_file() and (tmp_path / "out" / "failures.csv").is_file()

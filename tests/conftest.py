@@ -10,6 +10,15 @@ SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "synthetic"
 
 
+def run_cli(*args, timeout: float = 600):
+    """``dfer ARGS…`` in a fresh process: its exit status, stdout and stderr."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "dfer.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+
+
 def write_frames(folder: Path, names, size=16, seed=0):
     """Write small distinct JPEG frames named ``names`` into ``folder``; returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)

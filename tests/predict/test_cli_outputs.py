@@ -3,8 +3,6 @@ flagged, and outputs swapped in whole."""
 
 import json
 import shutil
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
@@ -12,23 +10,9 @@ import pytest
 from dfer.models.default import DefaultClassifier
 from dfer.predict import predict
 
-from tests.conftest import SHARED, write_bad_videos
+from tests.conftest import SHARED, run_cli, write_bad_videos
 
 VIDEOS = SHARED / "videos"
-
-
-@pytest.fixture()
-def dfer_home(tmp_path, monkeypatch):
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(SHARED / "models" / "emotion_model.hdf5", home / "emotion_model.hdf5")
-    monkeypatch.setenv("DFER_HOME", str(home))
-    return home
-
-
-def dfer(*args):
-    return subprocess.run([sys.executable, "-m", "dfer.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=600)
 
 
 def test_inputs_with_one_name_get_their_own_folders_and_a_bad_one_does_not_stop_the_rest(dfer_home, tmp_path):
@@ -36,7 +20,7 @@ def test_inputs_with_one_name_get_their_own_folders_and_a_bad_one_does_not_stop_
         (tmp_path / "in" / folder).mkdir(parents=True)
         shutil.copy(VIDEOS / video, tmp_path / "in" / folder / "clip.mp4")
     (tmp_path / "in" / "b" / "notes.mp4").write_text("not a video")
-    result = dfer("predict", tmp_path / "in", "--out", tmp_path / "out", "--quiet")  # a folder, searched recursively
+    result = run_cli("predict", tmp_path / "in", "--out", tmp_path / "out", "--quiet")  # a folder, searched recursively
     assert result.returncode == 1 and "Traceback" not in result.stderr
     first = json.loads((tmp_path / "out" / "a__clip" / "summary.json").read_text())
     second = json.loads((tmp_path / "out" / "b__clip" / "summary.json").read_text())
@@ -47,7 +31,7 @@ def test_inputs_with_one_name_get_their_own_folders_and_a_bad_one_does_not_stop_
 
 def test_a_truncated_video_is_flagged_and_exits_1(dfer_home, tmp_path):
     truncated = write_bad_videos(tmp_path / "bad")["truncated"]
-    result = dfer("predict", truncated, "--out", tmp_path / "out", "--quiet")
+    result = run_cli("predict", truncated, "--out", tmp_path / "out", "--quiet")
     assert result.returncode == 1 and "truncated: decoded" in result.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["complete"] is False and summary["frames_decoded"] >= 1  # what was decoded is reported
@@ -91,5 +75,5 @@ def test_a_folder_of_other_files_or_a_file_in_the_way_is_refused(result, tmp_pat
         result.save(tmp_path / "mine")
     assert (tmp_path / "mine" / "thesis.tex").read_text() == "my own work"
     (tmp_path / "file").write_text("x")
-    answer = dfer("predict", VIDEOS / "single_face.mp4", "--out", tmp_path / "file", "--quiet")
+    answer = run_cli("predict", VIDEOS / "single_face.mp4", "--out", tmp_path / "file", "--quiet")
     assert answer.returncode == 2 and "exists and is not a folder" in answer.stderr and "Traceback" not in answer.stderr

@@ -2,9 +2,6 @@
 a face lost for a moment, outputs and bad input."""
 
 import json
-import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -16,7 +13,7 @@ from dfer.predict import PredictOptions, predict
 from dfer.models.default import DefaultClassifier
 from dfer.predict.segments import SEGMENT_COLUMNS
 
-from tests.conftest import SHARED, make_video
+from tests.conftest import SHARED, make_video, run_cli
 
 VIDEOS = SHARED / "videos"
 
@@ -98,21 +95,6 @@ def test_a_face_lost_for_a_few_frames_continues_its_track(classifier, tmp_path):
     result = predict(make_video(tmp_path / "gap.mp4", frames, fps=30), classifier)
     assert result.tracks == [0]
     assert sorted(set(range(72)) - set(result.frames.frame)) == [30, 31, 32, 33]
-
-
-@pytest.fixture()
-def dfer_home(tmp_path, monkeypatch):
-    """A cache folder holding the model, as if fetched (no network needed)."""
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(SHARED / "models" / "emotion_model.hdf5", home / "emotion_model.hdf5")
-    monkeypatch.setenv("DFER_HOME", str(home))
-    return home
-
-
-def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "dfer.cli", *map(str, args)], capture_output=True, text=True,
-                          timeout=600)
 
 
 def test_cli_writes_a_report_and_says_so(dfer_home, tmp_path):

@@ -111,7 +111,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ru
     """The config in YAML file ``path`` (defaults where absent) with ``key=value`` overrides applied."""
     config = build(RunConfig, read_tree(path, overrides), "")
     for key, value, low in (("train.epochs", config.train.epochs, 1), ("train.batch_size", config.train.batch_size, 1),
-                            ("data.size", min(config.data.size), 1), ("data.scene_size", min(config.data.scene_size), 1)):
+                            ("data.size", min(config.data.size, default=0), 1),
+                            ("data.scene_size", min(config.data.scene_size, default=0), 1)):
         if value < low:
             raise ConfigError(f"{key} must be at least {low}, got {value}")
     return config

@@ -170,8 +170,9 @@ def _load_clip(
         decoded = read_video(row["video"])
         if not decoded:
             raise DatasetError(row["video"], f"clip {clip_id}: the video has no frames")
-        if short_of(int(row.get("num_frames") or 0), len(decoded)):
-            raise DatasetError(row["video"], f"clip {clip_id}: {short_of(int(row['num_frames']), len(decoded))}")
+        missing = short_of(int(row.get("num_frames") or 0), len(decoded))
+        if missing:
+            raise DatasetError(row["video"], f"clip {clip_id}: {missing}")
         faces = np.stack([resize_frame(decoded[i], size) for i in sorted(decoded)])
     else:
         raise DatasetError(clip_id, "clip has neither frames nor a video to pack")

@@ -214,8 +214,9 @@ def incomplete(info: VideoInfo, decoded: int, last_time: float) -> str:
     """Why a video whose decoding gave ``decoded`` frames, the last at ``last_time`` s, is clearly
     shorter than its container declares ("" when it is not): a file cut short still opens, and
     decoding it simply stops early."""
-    if short_of(info.frames, decoded):
-        return short_of(info.frames, decoded)
+    missing = short_of(info.frames, decoded)
+    if missing:
+        return missing
     period = 1.0 / info.fps if info.fps > 0 else 0.0
     if decoded and info.duration and last_time + 2 * period < 0.9 * info.duration:
         return f"truncated: decoded frames end at {last_time:.2f} s of the {info.duration:.2f} s the container declares"

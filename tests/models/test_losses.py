@@ -1,8 +1,10 @@
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from dfer.models.losses import LOSSES, CenterLoss, DFERLoss, center_loss, ec_stfl
+from dfer.data.targets import balanced_class_weights, class_counts, vote_distribution
+from dfer.models.losses import LOSSES, CenterLoss, DFERLoss, center_loss, center_update, ec_stfl, softmax_bce
 
 # Four 2-D features, labels [0, 0, 1, 2]: class sizes N = [2, 2, 1, 1].
 FEATURES = [[0.0, 0.0], [3.0, 4.0], [6.0, 0.0], [0.0, 8.0]]
@@ -89,19 +91,47 @@ def test_center_loss_hand_computed():
     assert center_loss(features, labels, centers).item() == pytest.approx(0.5 * (1 + 4 + 4) / 3)
 
 
-def test_center_loss_module_learns_centres():
-    module = CenterLoss(num_classes=3, feature_dim=2)
-    assert torch.equal(module.centers, torch.zeros(3, 2))
-    features = torch.tensor([[2.0, 0.0], [4.0, 0.0], [0.0, 1.0]])
-    labels = torch.tensor([0, 0, 2])
-    assert module(features, labels).item() == pytest.approx(0.5 * (4 + 16 + 1) / 3)
-    optimizer = torch.optim.SGD(module.parameters(), lr=0.5)
-    for _ in range(200):
+def test_center_update_is_wen_eq_4():
+    centers = torch.tensor([[1.0, 0.0], [0.0, 2.0], [5.0, 5.0]])
+    features = torch.tensor([[1.0, 1.0], [3.0, 0.0], [0.0, 0.0]])
+    labels = torch.tensor([0, 0, 1])
+    # Δc_0 = ((c0 − x0) + (c0 − x1)) / (1 + 2), Δc_1 = (c1 − x2) / 2, Δc_2 = 0 (absent).
+    expected = torch.tensor([[(0 - 2) / 3, (-1 + 0) / 3], [0.0, 1.0], [0.0, 0.0]])
+    assert torch.allclose(center_update(features, labels, centers), expected)
+
+
+def test_centres_converge_to_class_means_on_fixed_features():
+    """Wen et al.'s rule moves the centres at rate α whatever λ and the network's learning rate; an
+    optimizer-driven centre (gradient scaled by λ = 1e-4, lr 0.01) would stay near the origin."""
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(24, 16, generator=generator) * 3 + 10
+    labels = torch.arange(24) % 3
+    means = torch.stack([features[labels == k].mean(0) for k in range(3)])
+    loss = DFERLoss("center", num_classes=3, feature_dim=16)
+    assert loss.center.alpha == 0.5 and not list(loss.parameters())  # the centres are not optimised
+    optimizer = torch.optim.SGD([features.requires_grad_()], lr=0.0)  # fixed features
+    for _ in range(40):
+        result = loss(outputs_for(features), labels)
         optimizer.zero_grad()
-        module(features, labels).backward()
+        result["loss"].backward()
         optimizer.step()
-    # Each used centre converges to its class mean; the unused one stays put.
-    assert torch.allclose(module.centers.detach(), torch.tensor([[3.0, 0.0], [0.0, 0.0], [0.0, 1.0]]), atol=1e-4)
+    assert torch.allclose(loss.center.centers, means, atol=1e-3)
+    assert loss.state_dict()["center.centers"].shape == (3, 16)  # saved with the run
+
+
+def test_centres_move_only_in_training_mode_and_feature_gradient_is_lambda_scaled():
+    features = torch.tensor([[1.0, 1.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.0, 2.0]], requires_grad=True)
+    labels = torch.tensor([0, 0, 1])
+    loss = DFERLoss("center", num_classes=3, feature_dim=3).eval()
+    result = loss(outputs_for(features), labels)
+    assert result["aux"].item() == pytest.approx(0.5 * (2 + 9 + 4) / 3)  # centres at the origin
+    assert torch.equal(loss.center.centers, torch.zeros(3, 3))
+    result["aux"].backward()
+    assert torch.allclose(features.grad, features.detach() / 3)  # ∂/∂xᵢ of 1/(2B) Σ ‖xᵢ − c‖²
+    loss.train()(outputs_for(features), labels)
+    assert loss.center.centers[0, 0].item() == pytest.approx(0.5 * (1 + 3) / 3)  # α · Σ x / (1 + n)
+    with pytest.raises(ValueError, match="alpha"):
+        CenterLoss(3, 3, alpha=0.0)
 
 
 def outputs_for(features, num_classes=3, seed=0):
@@ -143,17 +173,59 @@ def test_dfer_loss_ec_stfl_single_class_batch_trains_on_ce_only():
     assert torch.isfinite(outputs["logits"].grad).all()
 
 
-def test_dfer_loss_center_default_lambda_and_centre_gradient():
+def test_dfer_loss_center_default_lambda():
     features = torch.tensor([[1.0, 1.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.0, 2.0]])
     labels = torch.tensor([0, 0, 1])
-    loss = DFERLoss("center", num_classes=3, feature_dim=3)
     outputs = outputs_for(features)
-    result = loss(outputs, labels)
+    result = DFERLoss("center", num_classes=3, feature_dim=3)(outputs, labels)
     # Centres at the origin: ½ (2 + 9 + 4) / 3.
     assert result["aux"].item() == pytest.approx(2.5)
     assert result["loss"].item() == pytest.approx(result["ce"].item() + 1e-4 * 2.5)
-    result["loss"].backward()
-    assert loss.center.centers.grad is not None and loss.center.centers.grad[2].abs().sum() == 0
+
+
+def bce_reference(logits, target):
+    """Eq. 11 of CEFLNet written out with the probabilities themselves."""
+    p = logits.double().softmax(dim=1)
+    return -(target * p.log() + (1 - target) * (1 - p).log()).sum(dim=1).mean()
+
+
+def test_softmax_bce_is_ceflnet_eq_11():
+    generator = torch.Generator().manual_seed(1)
+    logits = torch.randn(5, 7, generator=generator) * 3
+    labels = torch.tensor([0, 3, 6, 2, 2])
+    result = DFERLoss("softmax_bce")({"logits": logits}, labels)
+    expected = bce_reference(logits, F.one_hot(labels, 7).double())
+    assert result["loss"].item() == pytest.approx(expected.item(), rel=1e-6)
+    assert result["loss"].item() > F.cross_entropy(logits, labels).item()  # the wrong classes add their terms
+    # finite where p → 1, where 1 − p underflows in float32
+    confident = torch.tensor([[40.0, 0, 0, 0, 0, 0, 0]], requires_grad=True)
+    value = softmax_bce(confident, F.one_hot(torch.tensor([1]), 7).float())
+    value.sum().backward()
+    assert torch.isfinite(value).all() and torch.isfinite(confident.grad).all() and value.item() > 39
+
+
+def test_class_weights_weigh_the_classification_term_like_sklearn_balanced():
+    generator = torch.Generator().manual_seed(2)
+    labels = torch.tensor([0, 0, 0, 0, 1, 2, 2, 0])
+    weights = balanced_class_weights(class_counts(labels.numpy(), 3))
+    logits = torch.randn(8, 3, generator=generator)
+    weighted = DFERLoss("ce", num_classes=3, class_weights=torch.tensor(weights))({"logits": logits}, labels)
+    assert weighted["loss"].item() == pytest.approx(F.cross_entropy(logits, labels, weight=torch.tensor(
+        weights, dtype=torch.float32)).item())
+    bce = DFERLoss("softmax_bce", num_classes=3, class_weights=torch.tensor(weights))({"logits": logits}, labels)
+    per_sample = torch.stack([bce_reference(logits[i:i + 1], F.one_hot(labels[i:i + 1], 3).double())
+                              for i in range(8)])
+    w = torch.tensor(weights)[labels]
+    assert bce["loss"].item() == pytest.approx(((w * per_sample).sum() / w.sum()).item(), rel=1e-6)
+
+
+def test_soft_targets_are_cross_entropy_with_the_vote_distribution():
+    logits = torch.randn(2, 7, generator=torch.Generator().manual_seed(3))
+    votes = [(0, 0, 0, 7, 3, 0, 0), None]
+    target = torch.from_numpy(np.stack([vote_distribution(v, label, 7) for v, label in zip(votes, (3, 5))]))
+    result = DFERLoss("ce")({"logits": logits}, torch.tensor([3, 5]), target)
+    expected = -(target * logits.log_softmax(1)).sum(1).mean()
+    assert result["loss"].item() == pytest.approx(expected.item())
 
 
 def test_dfer_loss_flattens_features():
@@ -163,8 +235,8 @@ def test_dfer_loss_flattens_features():
 
 
 def test_dfer_loss_errors():
-    assert LOSSES == ("ce", "ec_stfl", "center")
-    with pytest.raises(ValueError, match="ce, ec_stfl, center"):
+    assert LOSSES == ("ce", "softmax_bce", "ec_stfl", "center")
+    with pytest.raises(ValueError, match="ce, softmax_bce, ec_stfl, center"):
         DFERLoss("focal")
     with pytest.raises(ValueError, match="feature_dim"):
         DFERLoss("center")

@@ -157,7 +157,11 @@ def proposals(confidence: np.ndarray, start: np.ndarray, end: np.ndarray, top: i
               ) -> np.ndarray:
     """One video's proposals ``[start, end, score]`` (times in [0, 1]) from BMN's outputs: start
     positions where the start probability peaks or exceeds half its maximum, likewise ends; every
-    start–end pair within the map scored ``start · end · classification · regression``; Soft-NMS."""
+    start–end pair within the map scored ``start · end · classification · regression``; Soft-NMS.
+
+    One convention for training and decoding, BMN's own (Lin et al.'s release): position k is the
+    boundary time k/T for starts and ends alike (:func:`targets` centres both anchors there), so
+    start s and end e > s give the proposal [s/T, e/T], which is map entry (d = e − s − 1, t = s)."""
     durations, positions = confidence.shape[-2:]
 
     def candidates(probability):
@@ -168,10 +172,10 @@ def proposals(confidence: np.ndarray, start: np.ndarray, end: np.ndarray, top: i
     rows = []
     for s in candidates(start):
         for e in candidates(end):
-            d = e - s
+            d = e - s - 1
             if 0 <= d < durations and e < positions:
                 score = start[s] * end[e] * confidence[1, d, s] * confidence[0, d, s]
-                rows.append((s / positions, (e + 1) / positions, score))
+                rows.append((s / positions, e / positions, score))
     if not rows:
         return np.zeros((0, 3))
     return soft_nms(np.array(rows), alpha=alpha, top=top)

@@ -49,11 +49,24 @@ def test_soft_nms_decays_overlaps_and_keeps_distinct_ones():
 def test_proposals_follow_the_boundaries():
     positions = 20
     start, end = np.full(positions, 0.05), np.full(positions, 0.05)
-    start[5], end[9] = 0.9, 0.9
+    start[5], end[10] = 0.9, 0.9
     confidence = np.full((2, positions, positions), 0.1)
-    confidence[:, 4, 5] = 0.95  # (d = 4, t = 5): positions 5..9
+    confidence[:, 4, 5] = 0.95  # (d = 4, t = 5): [5/20, 10/20]
     found = proposals(confidence, start, end, top=10)
     assert found[0, :2].tolist() == [5 / 20, 10 / 20] and len(found) <= 10
+
+
+@pytest.mark.parametrize("segment", [(0.3, 0.65), (0.05, 0.5), (0.5, 0.95)])
+def test_decoding_perfect_outputs_gives_back_the_training_segment(segment):
+    """Targets and decoding share one time convention: a confidence map equal to the IoU targets and
+    boundary probabilities peaking where the start and end targets are centred decode into the
+    very segment they were made from."""
+    positions = 20
+    iou, start, end = targets(np.array([segment]), positions=positions)
+    centre = lambda target: np.flatnonzero(target > 0.5).mean()  # noqa: E731 - the middle of the target region
+    bump = lambda k: np.exp(-((np.arange(positions) - k) ** 2))  # noqa: E731
+    found = proposals(np.stack([iou, iou]), bump(centre(start)), bump(centre(end)), top=5)
+    assert found[0, :2] == pytest.approx(segment)
 
 
 def test_every_spot_config_builds_its_localizer():

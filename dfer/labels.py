@@ -3,6 +3,8 @@
 Inside dfer every expression is an index into :data:`EXPRESSIONS`. A dataset's own integers or
 names are turned into that index only through the mappings below; never index a list by a
 dataset's integers directly (DFEW, FERV39k, SDFE-LV and FER2013 each order them differently).
+MAFW has 11 classes, so its labels are indices into :data:`MAFW_EXPRESSIONS` instead;
+:func:`mafw_to_canonical` maps its 7 shared classes to canonical indices.
 """
 
 from __future__ import annotations
@@ -25,6 +27,28 @@ DFEW_LABELS: dict[int, str] = {
 FERV39K_LABELS: dict[str, str] = {
     "Angry": "angry", "Disgust": "disgust", "Fear": "fear", "Happy": "happy",
     "Neutral": "neutral", "Sad": "sad", "Surprise": "surprise",
+}
+
+#: AFEW 7.0 (EmotiW) emotion folder names.
+AFEW_LABELS: dict[str, str] = dict(FERV39K_LABELS)
+
+#: CAER emotion folder names (the release spells anger as ``Anger``).
+CAER_LABELS: dict[str, str] = {
+    "Anger": "angry", "Disgust": "disgust", "Fear": "fear", "Happy": "happy",
+    "Neutral": "neutral", "Sad": "sad", "Surprise": "surprise",
+}
+
+#: MAFW's 11 single-label classes in MAFW's order (the names of its split files).
+MAFW_EXPRESSIONS: tuple[str, ...] = (
+    "anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise",
+    "contempt", "anxiety", "helplessness", "disappointment",
+)
+MAFW_INDEX: dict[str, int] = {name: i for i, name in enumerate(MAFW_EXPRESSIONS)}
+#: MAFW class → canonical expression, for the 7 classes dfer's vocabulary shares; contempt,
+#: anxiety, helplessness and disappointment have none.
+MAFW_SHARED: dict[str, str] = {
+    "anger": "angry", "disgust": "disgust", "fear": "fear", "happiness": "happy",
+    "neutral": "neutral", "sadness": "sad", "surprise": "surprise",
 }
 
 #: Output order of FER2013 classifiers, including the default model (mini-Xception from `fer`).
@@ -80,14 +104,53 @@ def to_dfew(index: int) -> int:
 
 def from_ferv39k(name: str) -> int:
     """Canonical index of a FERV39k label/folder name (``Angry`` … ``Surprise``)."""
-    if name not in FERV39K_LABELS:
-        raise InputError(f"unknown FERV39k label {name!r}; expected one of {', '.join(FERV39K_LABELS)}")
-    return INDEX[FERV39K_LABELS[name]]
+    return _from_names(name, FERV39K_LABELS, "FERV39k label")
 
 
 def to_ferv39k(index: int) -> str:
     """FERV39k folder name of a canonical index."""
     return _to_table(index, FERV39K_LABELS)
+
+
+def from_afew(name: str) -> int:
+    """Canonical index of an AFEW emotion folder name (``Angry`` … ``Surprise``)."""
+    return _from_names(name, AFEW_LABELS, "AFEW emotion folder")
+
+
+def to_afew(index: int) -> str:
+    """AFEW folder name of a canonical index."""
+    return _to_table(index, AFEW_LABELS)
+
+
+def from_caer(name: str) -> int:
+    """Canonical index of a CAER emotion folder name (``Anger`` … ``Surprise``)."""
+    return _from_names(name, CAER_LABELS, "CAER emotion folder")
+
+
+def to_caer(index: int) -> str:
+    """CAER folder name of a canonical index."""
+    return _to_table(index, CAER_LABELS)
+
+
+def from_mafw(name: str) -> int:
+    """Index into :data:`MAFW_EXPRESSIONS` of a MAFW class name (``anger`` … ``disappointment``)."""
+    if name not in MAFW_INDEX:
+        raise InputError(f"unknown MAFW label {name!r}; expected one of {', '.join(MAFW_EXPRESSIONS)}")
+    return MAFW_INDEX[name]
+
+
+def to_mafw(index: int) -> str:
+    """MAFW class name of an index into :data:`MAFW_EXPRESSIONS`."""
+    if not 0 <= index < len(MAFW_EXPRESSIONS):
+        raise InputError(f"MAFW label index {index!r} out of range 0..{len(MAFW_EXPRESSIONS) - 1}")
+    return MAFW_EXPRESSIONS[index]
+
+
+def mafw_to_canonical(index: int) -> int:
+    """Canonical index of a MAFW label index, or -1 for contempt, anxiety, helplessness and
+    disappointment (the 4 classes outside dfer's 7)."""
+    name = to_mafw(index)
+    return INDEX[MAFW_SHARED[name]] if name in MAFW_SHARED else -1
 
 
 def from_sdfe_lv(code: int) -> int:
@@ -115,6 +178,13 @@ def _from_table(code, table: Mapping, what: str) -> int:
     if key not in table:
         raise InputError(f"{what} {code!r} out of range; expected one of {sorted(table)}")
     return INDEX[table[key]]
+
+
+def _from_names(name: str, table: Mapping[str, str], what: str) -> int:
+    """Canonical index of a dataset's own (case-sensitive) spelling of an expression."""
+    if name not in table:
+        raise InputError(f"unknown {what} {name!r}; expected one of {', '.join(table)}")
+    return INDEX[table[name]]
 
 
 def _to_table(index: int, table: Mapping):

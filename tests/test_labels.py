@@ -65,3 +65,36 @@ def test_scenes_and_scenarios():
     assert labels.SCENE_TO_SCENARIO["Talkshow"] == "WIS"
     assert labels.SCENE_TO_SCENARIO["OfficialEvent"] == "SIA"
     assert labels.SCENE_TO_SCENARIO["Crisis"] == "AI"
+
+
+def test_afew_and_caer_folder_names_round_trip():
+    for folder in ("Angry", "Disgust", "Fear", "Happy", "Neutral", "Sad", "Surprise"):
+        assert labels.to_afew(labels.from_afew(folder)) == folder
+    assert labels.from_caer("Anger") == labels.INDEX["angry"]
+    for index in range(labels.NUM_CLASSES):
+        assert labels.from_caer(labels.to_caer(index)) == index
+    with pytest.raises(ValueError, match="unknown CAER emotion folder 'Angry'"):
+        labels.from_caer("Angry")  # AFEW's spelling, not CAER's
+    with pytest.raises(ValueError, match="unknown AFEW emotion folder 'Anger'"):
+        labels.from_afew("Anger")
+
+
+def test_mafw_vocabulary_is_mafws_own_order():
+    assert labels.MAFW_EXPRESSIONS == ("anger", "disgust", "fear", "happiness", "neutral", "sadness", "surprise",
+                                       "contempt", "anxiety", "helplessness", "disappointment")
+    assert [labels.from_mafw(name) for name in labels.MAFW_EXPRESSIONS] == list(range(11))
+    assert labels.to_mafw(9) == "helplessness"
+    with pytest.raises(ValueError, match="unknown MAFW label 'Anger'"):
+        labels.from_mafw("Anger")
+    with pytest.raises(ValueError, match="out of range"):
+        labels.to_mafw(11)
+
+
+@pytest.mark.parametrize("mafw, canonical", [
+    ("anger", "angry"), ("disgust", "disgust"), ("fear", "fear"), ("happiness", "happy"), ("neutral", "neutral"),
+    ("sadness", "sad"), ("surprise", "surprise"), ("contempt", None), ("anxiety", None), ("helplessness", None),
+    ("disappointment", None),
+])
+def test_mafw_to_canonical(mafw, canonical):
+    expected = -1 if canonical is None else labels.INDEX[canonical]
+    assert labels.mafw_to_canonical(labels.from_mafw(mafw)) == expected

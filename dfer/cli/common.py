@@ -29,12 +29,12 @@ def sizes(parse):
 def add_reader_arguments(parser: argparse.ArgumentParser) -> None:
     """The dataset root and the reader options of ``dfer data stats|pack``."""
     parser.add_argument("root", type=Path, help="dataset root, manifest file or packed store")
-    parser.add_argument("--format", choices=("dfew", "ferv39k", "manifest", "packed"),
+    parser.add_argument("--format", choices=("dfew", "ferv39k", "afew", "caer", "mafw", "manifest", "packed"),
                         help="dataset format (default: detected from the files)")
-    parser.add_argument("--fold", type=int, choices=(1, 2, 3, 4, 5), help="DFEW fold (default: all clips)")
+    parser.add_argument("--fold", type=int, choices=(1, 2, 3, 4, 5), help="DFEW or MAFW fold (default: all clips)")
     parser.add_argument("--setup", default="All", help="FERV39k setup: All, DL, WIS, SIA, AI or a scene")
     parser.add_argument("--source", help="DFEW: clip_224x224 | clip_224x224_16f | original; "
-                        "FERV39k: faces | video")
+                        "FERV39k: faces | video; MAFW: clips | frames")
     parser.add_argument("--val-fraction", type=float, default=0.0,
                         help="carve a stratified validation split from the training clips (e.g. 0.1)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the validation split (default 0)")

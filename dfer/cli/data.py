@@ -11,7 +11,8 @@ from dfer.cli.common import add_reader_arguments, read_clips, size
 
 def add_parser(commands) -> None:
     synth = commands.add_parser("synth", help="write a small, learnable synthetic dataset in a release layout")
-    synth.add_argument("--format", required=True, choices=("dfew", "ferv39k", "manifest", "long"),
+    synth.add_argument("--format", required=True,
+                       choices=("dfew", "ferv39k", "afew", "caer", "mafw", "manifest", "long"),
                        help="long: long videos with expression episodes and 5 annotators, for spotting")
     synth.add_argument("--out", required=True, type=Path, help="output folder")
     synth.add_argument("--clips", type=int, default=100, help="number of clips, or long videos (default 100)")
@@ -28,7 +29,8 @@ def add_parser(commands) -> None:
 
     check = data_commands.add_parser("check", help="list every problem of a dataset copy with its path")
     check.add_argument("root", type=Path, help="dataset root or manifest")
-    check.add_argument("--format", choices=("dfew", "ferv39k", "manifest"), help="default: detected")
+    check.add_argument("--format", choices=("dfew", "ferv39k", "afew", "caer", "mafw", "manifest"),
+                       help="default: detected")
     check.add_argument("--strict", action="store_true", help="exit with status 1 if anything is wrong")
     check.add_argument("--images", choices=("all", "ends", "none"), default="all",
                        help="frame images to decode: all (default), first and last per clip, or none")

@@ -1,4 +1,4 @@
-"""Datasets: readers (DFEW, FERV39k, manifests), frame sampling, TIM, transforms, packed store.
+"""Datasets: readers (DFEW, FERV39k, AFEW, CAER, MAFW, manifests), frame sampling, TIM, transforms, packed store.
 
 ``dfer.data.tim(frames, k)`` is the temporal interpolation model; ``read_dataset(root)`` reads any
 supported dataset copy into a clip table (see :mod:`dfer.data.records`); ``ClipDataset`` turns a

@@ -10,6 +10,7 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
+from dfer.data import mafw
 from dfer.data.dfew import FOLDS, read_dfew
 from dfer.data.ferv39k import SCENES_DIR, read_ferv39k
 from dfer.data.formats import detect_format, read_dataset
@@ -55,24 +56,31 @@ def check_dataset(
             problems.setdefault(str(problem), problem)
         return table
 
+    decoded = []  # tables whose images and videos are decoded, besides the main one
     if format == "dfew":
         table = collect(read_dfew(root, errors="collect"))
         for fold in FOLDS:  # train/test overlap and label agreement are per fold
             collect(read_dfew(root, fold=fold, errors="collect"))
     elif format == "ferv39k":
         table = collect(read_ferv39k(root, with_scene=(root / SCENES_DIR).is_dir(), errors="collect"))
+    elif format == "mafw":
+        table = collect(mafw.read_mafw(root, errors="collect"))
+        for fold in mafw.FOLDS:
+            collect(mafw.read_mafw(root, fold=fold, errors="collect"))
+        if (root / mafw.FRAMES_DIR).is_dir():  # the frame folders too, when the copy has them
+            decoded.append(collect(mafw.read_mafw(root, source="frames", errors="collect")))
     else:
         table = collect(read_dataset(root, format=format, errors="collect"))
 
     if table.empty:
         problems.setdefault("empty", Problem(str(root), "no clips: the dataset lists none"))
-    paths = []
-    if images != "none":
+    paths, videos = [], []
+    for checked in (table, *decoded) if images != "none" else ():
         for column in ("frames", "scene_frames"):
-            for frames in table[column].dropna():
+            for frames in checked[column].dropna():
                 paths.extend(frames if images == "all" else {frames[0], frames[-1]})
-    videos = [(row.video, int(row.num_frames)) for row in table.itertuples()
-              if images != "none" and not has_paths(row.frames) and has_value(row.video)]
+        videos += [(row.video, int(row.num_frames)) for row in checked.itertuples()
+                   if not has_paths(row.frames) and has_value(row.video)]
     with ThreadPoolExecutor(max(1, workers)) as pool:
         results = [*pool.map(_image_problem, paths, chunksize=64), *pool.map(_video_problem, videos)]
         for problem in tqdm(results, total=len(paths) + len(videos), desc="decoding frames", unit="img",

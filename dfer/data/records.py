@@ -2,7 +2,9 @@
 
 A clip table is a :class:`pandas.DataFrame` with one row per clip and the columns of
 :data:`COLUMNS`. ``frames`` and ``scene_frames`` hold tuples of image paths in temporal order;
-``label`` is a canonical index (:mod:`dfer.labels`) or -1 when unknown.
+``label`` is a canonical index (:mod:`dfer.labels`) or -1 when unknown; a reader whose dataset has
+its own vocabulary (MAFW's 11 classes) says so in ``table.attrs["classes"]``, the class names its
+labels index (:func:`make_table` sets ``labels.EXPRESSIONS`` unless told otherwise).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from dfer import labels
 from dfer.errors import DatasetError, InputError, Problem
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -22,13 +25,13 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpe
 #: Column name → meaning, in table order.
 COLUMNS: dict[str, str] = {
     "clip_id": "identifier, unique within the dataset",
-    "dataset": "reader that produced the row (dfew, ferv39k, manifest)",
+    "dataset": "reader that produced the row (dfew, ferv39k, afew, caer, mafw, manifest)",
     "frames": "tuple of face-frame image paths in temporal order, or None",
     "video": "path of the source video, or None",
     "scene_frames": "tuple of scene-frame image paths (FERV39k), or None",
-    "label": "canonical expression index (dfer.labels.EXPRESSIONS), -1 if unknown",
+    "label": "index into table.attrs['classes'] (default dfer.labels.EXPRESSIONS), -1 if unknown",
     "split": "train, val or test; empty if the source gives none",
-    "fold": "DFEW fold whose test set holds the clip (1..5), else 0",
+    "fold": "DFEW/MAFW fold whose test set holds the clip (1..5), else 0",
     "scene": "FERV39k scene folder or user scene, else empty",
     "scenario": "FERV39k scenario (DL, WIS, SIA, AI), else empty",
     "subject": "subject / identity if known, else empty",
@@ -61,8 +64,9 @@ class ProblemLog:
         return table
 
 
-def make_table(rows: Iterable[dict]) -> pd.DataFrame:
-    """Build a clip table from row dicts, filling missing columns with their empty value."""
+def make_table(rows: Iterable[dict], classes: tuple[str, ...] = labels.EXPRESSIONS) -> pd.DataFrame:
+    """Build a clip table from row dicts, filling missing columns with their empty value; ``classes``
+    (the names the labels index) goes to ``table.attrs["classes"]``."""
     defaults = {
         "frames": None, "video": None, "scene_frames": None, "label": -1, "split": "",
         "fold": 0, "scene": "", "scenario": "", "subject": "", "num_frames": 0,
@@ -70,6 +74,7 @@ def make_table(rows: Iterable[dict]) -> pd.DataFrame:
     rows = [{**defaults, **row} for row in rows]
     extras = [key for key in (rows[0] if rows else {}) if key not in COLUMNS]
     table = pd.DataFrame(rows, columns=list(COLUMNS) + extras)
+    table.attrs["classes"] = tuple(classes)
     if table.empty:
         return table
     table["label"] = table["label"].astype(int)

@@ -12,9 +12,11 @@ from dfer import labels
 
 def dataset_stats(table: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Tidy summary tables: ``classes`` and (if present) ``scenarios``/``scenes`` per split,
-    and ``frames`` (frame-count distribution per split)."""
+    and ``frames`` (frame-count distribution per split). Labels are named from
+    ``table.attrs["classes"]`` (MAFW's 11 classes), else the canonical expressions."""
+    classes = table.attrs.get("classes", labels.EXPRESSIONS)
     table = table.assign(
-        expression=[labels.EXPRESSIONS[i] if i >= 0 else "unlabeled" for i in table["label"]],
+        expression=[classes[i] if i >= 0 else "unlabeled" for i in table["label"]],
         split=table["split"].replace("", "all"),
     )
     stats = {"classes": _crosstab(table, "expression")}

@@ -9,6 +9,12 @@ the releases:
   single-labeled clips in ``EmoLabel_DataSplit`` (train ids unpadded, test ids zero-padded).
 * ``ferv39k``: ``0_7_LabelClips``, ``2_ClipsforFaceCrop``, ``3_ClipsforScenImages`` per
   scene/emotion and header-less, space-separated ``4_setups/All_scenes`` split files.
+* ``afew``: ``Train/<Emotion>/<9 digits>.avi`` and ``Val/<Emotion>/…``, an 80/20 stratified split.
+* ``caer``: ``train|validation|test/<Emotion>/<4 digits>.avi`` (numbered per folder), 70/10/20.
+* ``mafw``: ``data/clips/<5 digits>.mp4``, face crops in ``data/frames/<5 digits>/<4 digits>.jpg``
+  and five stratified folds in ``Train & Test Set/single/no_caption/set_<k>/train.txt|test.txt``
+  (``00001.mp4 anger``) over MAFW's 11 classes; the 4 outside dfer's 7 are rendered as blends of
+  two of the face's expressions (:data:`MAFW_RENDER`).
 * ``manifest``: ``videos/clip_NNNN.mp4`` and ``manifest.csv`` (path,label,split,scene,subject).
 * ``long``: long videos with expression episodes and five annotators (:mod:`dfer.data.synth_long`).
 
@@ -30,6 +36,7 @@ from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from dfer import labels
+from dfer.data import afew, caer, mafw
 from dfer.data.splits import stratified_folds, stratified_holdout
 from dfer.data.synth_face import random_identity
 from dfer.data.synth_render import crop_faces, render_clip
@@ -38,9 +45,10 @@ from dfer.errors import InputError
 from dfer.io.atomic import atomic_path
 from dfer.io.video import write_video
 
-FORMATS: tuple[str, ...] = ("dfew", "ferv39k", "manifest", "long")
+FORMATS: tuple[str, ...] = ("dfew", "ferv39k", "afew", "caer", "mafw", "manifest", "long")
 FPS = 25
-MIN_DFEW_CLIPS = 10
+#: Fewest clips of the 5-fold formats (dfew, mafw).
+MIN_FOLD_CLIPS = 10
 DFEW_ANNOTATORS = 10
 #: Manifest clips per subject (consecutive clip indices share a subject and its identity).
 CLIPS_PER_SUBJECT = 5
@@ -55,9 +63,23 @@ _LABEL_BLOCK: tuple[int, ...] = tuple(
 )
 _AMBIGUOUS_BLOCK: tuple[bool, ...] = (True,) * 3 + (False,) * 17  # 15% of DFEW clips
 _NO_FACE_BLOCK: tuple[bool, ...] = (True,) + (False,) * 31  # ~3% of DFEW clips lack face crops
+#: Per 20 MAFW clips: its 11 classes (indices into labels.MAFW_EXPRESSIONS), the common ones more often.
+MAFW_BLOCK: tuple[int, ...] = tuple(
+    labels.MAFW_INDEX[name]
+    for name, count in (("anger", 3), ("disgust", 1), ("fear", 1), ("happiness", 3), ("neutral", 3),
+                        ("sadness", 3), ("surprise", 1), ("contempt", 1), ("anxiety", 2), ("helplessness", 1),
+                        ("disappointment", 1))
+    for _ in range(count)
+)
+#: MAFW class → (rendered expression, expression blended in at 60% or None).
+MAFW_RENDER: dict[str, tuple[str, str | None]] = {
+    **{name: (canonical, None) for name, canonical in labels.MAFW_SHARED.items()},
+    "contempt": ("disgust", "happy"), "anxiety": ("fear", "sad"),
+    "helplessness": ("sad", "surprise"), "disappointment": ("sad", "angry"),
+}
 
 # Random-stream ids: every (seed, stream, index) triple seeds an independent generator.
-_RENDER, _LABEL, _AMBIGUOUS, _NO_FACE, _VOTES, _SCENE_ORDER, _SUBJECT, _SPLIT, _USER_SCENE = range(9)
+_RENDER, _LABEL, _AMBIGUOUS, _NO_FACE, _VOTES, _SCENE_ORDER, _SUBJECT, _SPLIT, _USER_SCENE, _MAFW_LABEL = range(10)
 
 
 def write_synthetic(
@@ -65,22 +87,23 @@ def write_synthetic(
 ) -> dict:
     """Write ``clips`` synthetic clips under ``out`` in a release layout; returns a summary.
 
-    ``format`` is one of :data:`FORMATS`; ``size`` is the face-crop side of the dfew and ferv39k
-    trees (DFEW keeps its ``clip_224x224`` folder names whatever the size; manifest videos hold
-    whole scene frames) and of long videos' face crops; for ``long``, ``clips`` counts long videos
+    ``format`` is one of :data:`FORMATS`; ``size`` is the face-crop side of the dfew, ferv39k and
+    mafw trees (DFEW keeps its ``clip_224x224`` folder names whatever the size; afew, caer and
+    manifest videos hold whole scene frames) and of long videos' face crops; for ``long``, ``clips`` counts long videos
     (:mod:`dfer.data.synth_long`). The same ``seed`` gives identical images.
     """
     if format not in FORMATS:
         raise InputError(f"unknown synthetic format {format!r}; expected one of {', '.join(FORMATS)}")
     if isinstance(clips, bool) or not isinstance(clips, (int, np.integer)) or clips < 1:
         raise InputError(f"clips must be a positive integer, got {clips!r}")
-    if format == "dfew" and clips < MIN_DFEW_CLIPS:
-        raise InputError(f"the dfew format needs at least {MIN_DFEW_CLIPS} clips for its 5 folds, got {clips}")
+    if format in ("dfew", "mafw") and clips < MIN_FOLD_CLIPS:
+        raise InputError(f"the {format} format needs at least {MIN_FOLD_CLIPS} clips for its 5 folds, got {clips}")
     if size < 8:
         raise InputError(f"size must be at least 8 pixels, got {size}")
     from dfer.data.synth_long import write_long  # long videos for spotting
 
-    writer = {"dfew": _write_dfew, "ferv39k": _write_ferv39k, "manifest": _write_manifest, "long": write_long}[format]
+    writer = {"dfew": _write_dfew, "ferv39k": _write_ferv39k, "afew": _write_afew, "caer": _write_caer,
+              "mafw": _write_mafw, "manifest": _write_manifest, "long": write_long}[format]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with threadpool_limits(limits=1, user_api="blas"):  # clips run on threads; BLAS threads would oversubscribe
@@ -258,8 +281,75 @@ def _write_manifest(root: Path, clips: int, seed: int, size: int, progress: bool
     }
 
 
+def _write_afew(root: Path, clips: int, seed: int, size: int, progress: bool) -> dict:
+    """AFEW tree: ``Train``/``Val`` emotion folders of ``.avi`` scene videos (``size`` unused)."""
+    expression = [clip_expression(seed, i) for i in range(clips)]
+    test = stratified_holdout(expression, 0.2, np.random.default_rng([seed, _SPLIT]))
+    paths = [Path(afew.SPLIT_DIRS["test" if test[i] else "train"], labels.to_afew(expression[i]), f"{i + 1:09d}.avi")
+             for i in range(clips)]
+    frames = _run(lambda i: _write_scene_video(root / paths[i], expression[i], seed, i), range(clips), "synth afew",
+                  progress)
+    return {"frames": sum(frames), "per_class": _per_class(expression), "train": int((~test).sum()),
+            "test": int(test.sum())}
+
+
+def _write_caer(root: Path, clips: int, seed: int, size: int, progress: bool) -> dict:
+    """CAER tree: ``train``/``validation``/``test`` emotion folders of ``.avi`` scene videos numbered per
+    folder (``size`` unused)."""
+    expression = [clip_expression(seed, i) for i in range(clips)]
+    rng = np.random.default_rng([seed, _SPLIT])
+    test = stratified_holdout(expression, 0.2, rng)
+    rest = np.flatnonzero(~test)
+    val = np.zeros(clips, bool)
+    val[rest[stratified_holdout([expression[i] for i in rest], 0.125, rng)]] = True  # 10% of all clips
+    splits = ["test" if test[i] else "val" if val[i] else "train" for i in range(clips)]
+    counters: dict[tuple[str, int], int] = {}
+    paths = []
+    for i in range(clips):
+        counters[splits[i], expression[i]] = counters.get((splits[i], expression[i]), 0) + 1
+        paths.append(Path(caer.SPLIT_DIRS[splits[i]], labels.to_caer(expression[i]),
+                          f"{counters[splits[i], expression[i]]:04d}.avi"))
+    frames = _run(lambda i: _write_scene_video(root / paths[i], expression[i], seed, i), range(clips), "synth caer",
+                  progress)
+    return {"frames": sum(frames), "per_class": _per_class(expression),
+            **{split: splits.count(split) for split in caer.SPLIT_DIRS}}
+
+
+def _write_mafw(root: Path, clips: int, seed: int, size: int, progress: bool) -> dict:
+    """MAFW tree: clips, face-crop frame folders and the 5-fold single-label split files."""
+    classes = [_block_draw(seed, _MAFW_LABEL, i, MAFW_BLOCK) for i in range(clips)]
+    names = [f"{i + 1:05d}" for i in range(clips)]
+
+    def write_clip(i: int) -> int:
+        expression, blend = MAFW_RENDER[labels.to_mafw(classes[i])]
+        rng = clip_rng(seed, _RENDER, i)
+        clip = render_clip(labels.INDEX[expression], clip_length(rng), rng,
+                           blend=None if blend is None else labels.INDEX[blend])
+        write_video(root / mafw.CLIPS_DIR / f"{names[i]}.mp4", clip.frames, FPS, crf=28)
+        for k, crop in enumerate(crop_faces(clip.frames, clip.boxes, size), start=1):
+            _write_jpeg(root / mafw.FRAMES_DIR / names[i] / f"{k:04d}.jpg", crop)
+        return len(clip.frames)
+
+    frames = _run(write_clip, range(clips), "synth mafw", progress)
+    fold_of = stratified_folds(classes, 5, np.random.default_rng([seed, _SPLIT]))
+    for fold in mafw.FOLDS:
+        for split, members in (("test", fold_of == fold), ("train", fold_of != fold)):
+            lines = [f"{names[i]}.mp4 {labels.to_mafw(classes[i])}" for i in np.flatnonzero(members)]
+            _write_text(mafw.split_file(root, split, fold), lines)
+    counts = np.bincount(classes, minlength=len(labels.MAFW_EXPRESSIONS))
+    return {"frames": sum(frames), "per_class": dict(zip(labels.MAFW_EXPRESSIONS, counts.tolist())),
+            "fold_sizes": {fold: int((fold_of == fold).sum()) for fold in mafw.FOLDS}}
+
+
 # ---------------------------------------------------------------------------------------------
 # Small helpers: blocks, votes, I/O
+
+
+def _write_scene_video(path: Path, expression: int, seed: int, index: int) -> int:
+    """Render clip ``index`` of ``expression`` over a random scene and write its video."""
+    rng = clip_rng(seed, _RENDER, index)
+    clip = render_clip(expression, clip_length(rng), rng)
+    return write_video(path, clip.frames, FPS, crf=28)
 
 
 def _block_draw(seed: int, stream: int, index: int, block: Sequence):

@@ -181,17 +181,19 @@ def read_ahead(items: Iterator, size: int = 8) -> Iterator:
 
 
 def write_video(path: str | Path, frames: Iterable[np.ndarray], fps: float, crf: int = 23) -> int:
-    """Encode RGB uint8 frames (all of one size) as an H.264 mp4 (MPEG-4 part 2 where PyAV lacks
-    libx264), yuv420p, at ``fps``; atomic (temp file, then rename). Returns the frames written."""
+    """Encode RGB uint8 frames (all of one size) as H.264 (MPEG-4 part 2 where PyAV lacks libx264),
+    yuv420p, at ``fps``, in an AVI container for a ``.avi`` path and an mp4 otherwise; atomic (temp
+    file, then rename). Returns the frames written."""
     import av
     from fractions import Fraction
 
     from dfer.io.atomic import atomic_path
 
     codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+    container_format = "avi" if Path(path).suffix.lower() == ".avi" else "mp4"
     written = 0
     with atomic_path(path) as temporary:
-        with av.open(str(temporary), mode="w", format="mp4") as container:
+        with av.open(str(temporary), mode="w", format=container_format) as container:
             stream = None
             for image in frames:
                 if stream is None:

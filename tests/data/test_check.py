@@ -1,8 +1,10 @@
 import subprocess
 import sys
 
+import pytest
+
 from dfer.data.check import check_dataset
-from tests.conftest import make_truncated_mp4, make_video
+from tests.conftest import make_truncated_mp4, make_video, run_cli
 from tests.data.test_dfew import build_dfew
 from tests.data.test_ferv39k import build_ferv39k
 
@@ -78,3 +80,18 @@ def test_a_truncated_manifest_video_and_an_empty_manifest_are_problems(tmp_path)
     (tmp_path / "empty.csv").write_text("path,label\n")
     empty = check_dataset(tmp_path / "empty.csv", progress=False)
     assert [p.message for p in empty.problems] == ["no clips: the dataset lists none"]
+
+
+@pytest.mark.parametrize("format, clip", [("afew", "Train/*/*.avi"), ("caer", "validation/*/*.avi"),
+                                          ("mafw", "data/clips/*.mp4")])
+def test_cli_synth_then_check_then_a_broken_video(tmp_path, format, clip):
+    root = tmp_path / format
+    made = run_cli("synth", "--format", format, "--out", root, "--clips", 10, "--size", 32)
+    assert made.returncode == 0, made.stderr
+    checked = run_cli("data", "check", root, "--format", format, "--strict", "--images", "ends")
+    assert checked.returncode == 0 and "10 clips readable" in checked.stdout and "no problems" in checked.stdout
+    broken = sorted(root.glob(clip))[0]
+    broken.write_bytes(b"not a video")
+    checked = run_cli("data", "check", root, "--strict")
+    assert checked.returncode == 1 and f"- {broken}: cannot read as a video" in checked.stdout
+    assert "1 problem(s)" in checked.stdout and f"({format})" in checked.stdout

@@ -40,3 +40,11 @@ def test_write_stats_csv_and_png(tmp_path):
     assert names == ["classes.csv", "frames.csv", "scenarios.csv", "scenes.csv", "stats.png"]
     assert (tmp_path / "stats.png").read_bytes()[:4] == b"\x89PNG"
     assert pd.read_csv(tmp_path / "classes.csv", index_col=0).loc["fear", "total"] == 1
+
+
+def test_classes_are_named_from_the_tables_vocabulary():
+    table = make_table([{"clip_id": "a", "dataset": "mafw", "label": 9, "split": "test", "num_frames": 5},
+                        {"clip_id": "b", "dataset": "mafw", "label": 3, "split": "test", "num_frames": 5}],
+                       classes=labels.MAFW_EXPRESSIONS)
+    classes = dataset_stats(table)["classes"]
+    assert classes.loc["helplessness", "test"] == 1 and classes.loc["happiness", "test"] == 1

@@ -27,12 +27,13 @@ def _dfew_split(root: Path, split: str, fold: int) -> list[list[str]]:
 
 @pytest.mark.parametrize(
     "format, clips, message",
-    [("dfeww", 20, "dfew, ferv39k, manifest, long"), ("ferv39k", 0, "positive"), ("dfew", 9, "at least 10")],
+    [("dfeww", 20, "dfew, ferv39k, afew, caer, mafw, manifest, long"), ("ferv39k", 0, "positive"),
+     ("dfew", 9, "dfew format needs at least 10"), ("mafw", 9, "mafw format needs at least 10")],
 )
 def test_bad_arguments_are_refused_with_the_choices(tmp_path, format, clips, message):
     with pytest.raises(ValueError, match=message):
         write_synthetic(tmp_path, format, clips, progress=False)
-    assert FORMATS == ("dfew", "ferv39k", "manifest", "long")
+    assert FORMATS == ("dfew", "ferv39k", "afew", "caer", "mafw", "manifest", "long")
 
 
 def test_dfew_layout_and_file_names(synthetic):
@@ -128,6 +129,41 @@ def test_manifest_layout(synthetic):
     assert set(table["label"]) == set(labels.EXPRESSIONS)
     assert table["split"].value_counts().to_dict() == {"train": 48, "test": 12}
     assert table["subject"].value_counts().min() >= 2
+
+
+def test_afew_and_caer_layouts(synthetic):
+    afew, caer = synthetic("afew"), synthetic("caer")
+    afew_clips = sorted(p.relative_to(afew).as_posix() for p in afew.rglob("*.avi"))
+    assert len(afew_clips) == 60 and {path.split("/")[0] for path in afew_clips} == {"Train", "Val"}
+    assert all(re.fullmatch(r"(Train|Val)/[A-Z][a-z]+/\d{9}\.avi", path) for path in afew_clips)
+    assert {path.split("/")[1] for path in afew_clips} == set(labels.AFEW_LABELS)
+    assert sum(path.startswith("Val/") for path in afew_clips) == 12
+    caer_clips = sorted(p.relative_to(caer).as_posix() for p in caer.rglob("*.avi"))
+    assert Counter(path.split("/")[0] for path in caer_clips) == {"train": 42, "validation": 6, "test": 12}
+    assert {path.split("/")[1] for path in caer_clips} == set(labels.CAER_LABELS)
+    assert "train/Anger/0001.avi" in caer_clips and "test/Anger/0001.avi" in caer_clips  # numbered per folder
+    import av
+
+    with av.open(str(caer / caer_clips[0])) as container:  # an AVI container, as the suffix says
+        assert container.format.name == "avi" and container.streams.video[0].height == 336
+
+
+def test_mafw_layout_and_split_files(synthetic):
+    root = synthetic("mafw")
+    assert sorted(p.name for p in (root / "data" / "clips").iterdir())[:2] == ["00001.mp4", "00002.mp4"]
+    tests, classes = [], Counter()
+    for fold in range(1, 6):
+        folder = root / "Train & Test Set" / "single" / "no_caption" / f"set_{fold}"
+        test, train = ((folder / f"{split}.txt").read_text().splitlines() for split in ("test", "train"))
+        assert all(re.fullmatch(r"\d{5}\.mp4 [a-z]+", line) for line in test + train)
+        assert not set(test) & set(train) and len(test) + len(train) == 60
+        tests.append(set(test))
+        classes.update(line.split()[1] for line in test)
+    assert len(set().union(*tests)) == 60
+    assert set(classes) == set(labels.MAFW_EXPRESSIONS) and classes["anger"] == 9 and classes["contempt"] == 3
+    frames = sorted((root / "data" / "frames" / "00001").iterdir())
+    assert [p.name for p in frames] == [f"{k:04d}.jpg" for k in range(1, len(frames) + 1)]
+    assert Image.open(frames[0]).size == (64, 64)
 
 
 def test_same_seed_same_bytes_and_clips_independent_of_count(tmp_path):

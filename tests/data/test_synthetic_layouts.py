@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from dfer import labels
 from dfer.data.check import check_dataset
 from dfer.data.dfew import read_dfew, split_file
 from dfer.data.ferv39k import cross_scenario, read_ferv39k
 from dfer.data.formats import detect_format, read_dataset
+from dfer.data.mafw import read_mafw, shared_classes
 
 
 def test_dfew_folds_partition_the_single_labeled_clips(synthetic):
@@ -67,3 +69,39 @@ def test_manifest_and_checks(synthetic):
     for format in ("dfew", "ferv39k", "manifest"):
         report = check_dataset(synthetic(format, clips=80 if format == "ferv39k" else 60), progress=False)
         assert report.ok, report.problems
+
+
+def test_afew_and_caer_splits(synthetic):
+    for format, splits in (("afew", {"train": 48, "test": 12}), ("caer", {"train": 42, "val": 6, "test": 12})):
+        root = synthetic(format)
+        assert detect_format(root) == format
+        table = read_dataset(root)
+        assert table["split"].value_counts().to_dict() == splits
+        assert table.attrs["classes"] == labels.EXPRESSIONS and set(table["label"]) == set(range(7))
+        assert table["num_frames"].between(8, 48).all() and table["video"].notna().all()
+        expression = table["clip_id"].str.split("/").str[1]  # the emotion folder names the label
+        to_canonical = labels.from_afew if format == "afew" else labels.from_caer
+        assert (expression.map(to_canonical) == table["label"]).all()
+
+
+def test_mafw_folds_sources_and_shared_classes(synthetic):
+    root = synthetic("mafw")
+    assert detect_format(root) == "mafw"
+    everything = read_mafw(root)
+    assert len(everything) == 60 and set(everything["label"]) == set(range(11))
+    assert sorted(everything["fold"].value_counts()) == [12] * 5
+    for fold in (1, 5):
+        table = read_mafw(root, fold=fold)
+        assert set(table.loc[table["split"] == "test", "clip_id"]) == set(
+            everything.loc[everything["fold"] == fold, "clip_id"])
+        assert (table["split"] == "train").sum() == 48
+    frames = read_mafw(root, source="frames")
+    assert (frames["num_frames"].to_numpy() == everything["num_frames"].to_numpy()).all()
+    shared = shared_classes(everything)
+    assert 0 < len(shared) < 60 and set(shared["label"]) == set(range(7))
+
+
+def test_checks_of_the_video_formats(synthetic):
+    for format in ("afew", "caer", "mafw"):
+        report = check_dataset(synthetic(format), images="ends", progress=False)
+        assert report.ok and report.clips == 60, report.problems

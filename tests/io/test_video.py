@@ -79,3 +79,16 @@ def test_incomplete_by_frame_count_or_by_time():
     timed = VideoInfo("v.mkv", 64, 48, 25.0, 0, 4.0, 0, "h264")  # a container that only knows its duration
     assert incomplete(timed, 100, 3.96) == ""
     assert incomplete(timed, 50, 1.96).startswith("truncated: decoded frames end at 1.96 s of the 4.00 s")
+
+
+@pytest.mark.parametrize("name, container", [("clip.avi", "avi"), ("clip.mp4", "mov,mp4,m4a,3gp,3g2,mj2")])
+def test_write_video_picks_the_container_from_the_suffix(tmp_path, name, container):
+    import av
+
+    from dfer.io.video import write_video
+
+    frames = [np.full((32, 48, 3), 20 * i, np.uint8) for i in range(6)]
+    assert write_video(tmp_path / name, frames, fps=10) == 6
+    with av.open(str(tmp_path / name)) as opened:
+        assert opened.format.name == container
+    assert len(list(iter_frames(tmp_path / name))) == 6

@@ -20,6 +20,9 @@ class ClipModel(nn.Module):
     """Base of the zoo's clip classifiers (see the module docstring)."""
 
     feature_dim: int
+    #: The torchvision architecture whose weights fit this model's backbone (``model.pretrained:
+    #: torchvision:<WEIGHTS>``); None when torchvision has none.
+    torchvision_arch: str | None = None
 
     def init_head(self, num_classes: int, dropout: float) -> None:
         """Dropout (rate ``dropout``) and a linear layer from ``feature_dim`` to ``num_classes``."""

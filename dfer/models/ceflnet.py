@@ -17,6 +17,16 @@ and no bias; and since M_c exists per class, Eqs. 8–9 are applied class-wise �
 is computed from class c's own pooled representation V̂^f_c, so every class attends to its own clips
 (the weakly supervised localisation of §3.3) and no label is needed in the forward pass.
 
+Eq. 7, M_c = A_{y^c} · V^f with "· the dot product", reads two ways. The default (``pooling="max"``)
+scales every clip feature by its score and max-pools over the clips (Eq. 8's "maxpool"); the other
+(``pooling="weighted_sum"``) takes the dot product over the clips, V̂^f_c = Σ_i A_{c,i} R_i, a
+vector already, which Eq. 8's max-pool leaves as it is.
+
+The paper's ResNet-18 is "pre-trained" (§3.2) without saying on what; the CEFLNet configs start it
+from torchvision's ImageNet weights (``model.pretrained: torchvision:IMAGENET1K_V1``), the model
+itself is built randomly initialised. The paper trains with the binary cross-entropy of Eq. 11 over
+the softmax output (``loss.kind: softmax_bce``).
+
 Complexity at the paper's input (7 × 5 frames, 224², batch 1, ``num_classes=7``): 12,503,624
 parameters (paper: 12.83 M) and 63.51 G MACs counted by ``torch.utils.flop_counter`` (paper: 63.80 G
 with ptflops).
@@ -36,6 +46,8 @@ from dfer.models.base import ClipModel
 
 #: The paper's input (C, T, H, W): 7 clips × 5 frames of 224² faces, sub-clips back to back along T.
 CEFLNET_INPUT: tuple[int, int, int, int] = (3, 35, 224, 224)
+#: Readings of Eqs. 7–8 (see the module docstring).
+POOLINGS: tuple[str, ...] = ("max", "weighted_sum")
 
 class SelfAttentionLearning(nn.Module):
     """Self-attention over the K frames of a clip, Eq. 1: f′ = softmax(I_Q I_Kᵀ / √d) I_V.
@@ -98,12 +110,16 @@ class EmotionalIntensityActivation(nn.Module):
     A_c = softmax over clips of (Wᵀ V^f)_c (Eq. 5), Wᵀ a 1-D convolution over the clip sequence with
     kernel size 1 and no bias (the paper calls it both a convolution and "a fully-connected layer";
     a per-class bias would cancel in the softmax over clips). M_c = A_c · V^f scales every clip's
-    feature by its score (Eq. 7); V̂^f_c = max over clips of M_c (Eq. 8); the class-c logit is
+    feature by its score (Eq. 7); V̂^f_c = max over clips of M_c (Eq. 8) — or, with
+    ``pooling="weighted_sum"``, their sum Σ_i A_{c,i} R_i; the class-c logit is
     Z_c = V̂^f_c q²_c + b_c (Eq. 9 applied to class c's own representation).
     """
 
-    def __init__(self, clip_dim: int, num_classes: int) -> None:
+    def __init__(self, clip_dim: int, num_classes: int, pooling: str = "max") -> None:
         super().__init__()
+        if pooling not in POOLINGS:
+            raise InputError(f"CEFLNet pooling must be one of {', '.join(POOLINGS)}, not {pooling!r}")
+        self.pooling = pooling
         self.attention = nn.Conv1d(clip_dim, num_classes, kernel_size=1, bias=False)  # Wᵀ
         self.classifier = nn.Linear(clip_dim, num_classes)  # q²
 
@@ -112,7 +128,7 @@ class EmotionalIntensityActivation(nn.Module):
         (B, n, classes, D), pooled representations V̂^f (B, classes, D) and logits (B, classes)."""
         scores = self.attention(clip_features.transpose(1, 2)).softmax(dim=-1).transpose(1, 2)
         activation_map = scores[..., None] * clip_features[:, :, None, :]
-        pooled = activation_map.amax(dim=1)
+        pooled = activation_map.amax(dim=1) if self.pooling == "max" else activation_map.sum(dim=1)
         logits = torch.einsum("bcd,cd->bc", pooled, self.classifier.weight) + self.classifier.bias
         return scores, activation_map, pooled, logits
 
@@ -126,6 +142,8 @@ class CEFLNet(ClipModel):
         frames_per_clip: frames per sub-clip K (paper: 5).
         clip_dim: size of the clip features R_i (Eq. 3), which the paper does not give; 1024 puts
             the parameter count within 3% of the reported 12.83 M.
+        pooling: "max" (per-clip scaling, then max over clips) or "weighted_sum" (Σ over clips of
+            the scaled features), the two readings of Eqs. 7–8.
 
     ``forward(video)`` takes ``(B, 3, clips * frames_per_clip, H, W)`` with the sub-clips back to
     back along T (clip i holds frames i·K … i·K + K − 1) and returns a dict:
@@ -144,7 +162,10 @@ class CEFLNet(ClipModel):
     ``forward_features`` (the zoo's contract) runs the whole network and returns ``features``.
     """
 
-    def __init__(self, num_classes: int = 7, clips: int = 7, frames_per_clip: int = 5, clip_dim: int = 1024) -> None:
+    torchvision_arch = "resnet18"
+
+    def __init__(self, num_classes: int = 7, clips: int = 7, frames_per_clip: int = 5, clip_dim: int = 1024,
+                 pooling: str = "max") -> None:
         super().__init__()
         self.clips = clips
         self.frames_per_clip = frames_per_clip
@@ -153,7 +174,7 @@ class CEFLNet(ClipModel):
         frame_dim = self.backbone.fc.in_features
         self.backbone.fc = nn.Identity()  # global-average-pooled features f_k
         self.encoder = ClipFeatureEncoder(frame_dim, clip_dim)
-        self.activation = EmotionalIntensityActivation(clip_dim, num_classes)
+        self.activation = EmotionalIntensityActivation(clip_dim, num_classes, pooling)
 
     def forward(self, video: Tensor, scene: Tensor | None = None) -> dict[str, Tensor]:
         """``scene`` is ignored: CEFLNet sees faces only (accepted for the common model interface)."""

@@ -42,6 +42,11 @@ def _vgg_features(config: str, batch_norm: bool = True) -> nn.Module:
     return nn.Sequential(layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
 
 
+def torchvision_arch_2d(name: str, batch_norm: bool = True) -> str:
+    """torchvision's name for the architecture of :func:`backbone_2d` ``(name, batch_norm)``."""
+    return f"{name}_bn" if name in _VGG_CONFIG and batch_norm else name
+
+
 def backbone_2d(name: str, batch_norm: bool = True) -> tuple[nn.Module, int]:
     """A randomly initialised image backbone mapping ``(N, 3, H, W)`` to ``(N, D)`` and its D.
 
@@ -83,6 +88,7 @@ class FrameCNN(ClipModel):
                  dropout: float = 0.5, batch_norm: bool = True) -> None:
         super().__init__()
         self.backbone, dim = backbone_2d(backbone, batch_norm)
+        self.torchvision_arch = torchvision_arch_2d(backbone, batch_norm)
         self.num_frames = num_frames
         self.feature_dim = num_frames * dim
         self.init_head(num_classes, dropout)
@@ -107,6 +113,7 @@ class FrameLSTM(ClipModel):
                  dropout: float = 0.5) -> None:
         super().__init__()
         self.backbone, dim = backbone_2d(backbone)
+        self.torchvision_arch = torchvision_arch_2d(backbone)
         self.lstm = nn.LSTM(dim, hidden, batch_first=True)
         self.norm = nn.BatchNorm1d(hidden)
         self.feature_dim = hidden

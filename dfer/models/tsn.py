@@ -77,6 +77,7 @@ class TSN(ClipModel):
                              f"(got {segments}, {flow_length}, {flow_bound})")
         self.segments, self.flow_length, self.flow_bound = segments, flow_length, flow_bound
         self.spatial, dim = backbone_2d(backbone)
+        self.torchvision_arch = backbone
         self.temporal, _ = _flow_input_resnet(backbone, 2 * flow_length)
         self.feature_dim = 2 * dim
         self.init_head(num_classes, dropout)

@@ -34,6 +34,7 @@ class TwoStream(ClipModel):
         self.face = face
         self.scene = scene
         self.feature_dim = face.feature_dim + scene.feature_dim
+        self.torchvision_arch = face.torchvision_arch
         self.init_head(num_classes, dropout)
 
     def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:

@@ -274,12 +274,16 @@ class R3D18(VideoResNetClassifier):
     exactly the parameters of ``torchvision.models.video.r3d_18(num_classes=num_classes)``.
     """
 
+    torchvision_arch = "r3d_18"
+
     def __init__(self, num_classes: int = 7, dropout: float = 0.0) -> None:
         super().__init__(r3d_18(weights=None), num_classes, dropout)
 
 
 class R2Plus1D18(VideoResNetClassifier):
     """R(2+1)D-18 (Tran et al. 2018): torchvision's ``r2plus1d_18``."""
+
+    torchvision_arch = "r2plus1d_18"
 
     def __init__(self, num_classes: int = 7, dropout: float = 0.0) -> None:
         super().__init__(r2plus1d_18(weights=None), num_classes, dropout)

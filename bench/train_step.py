@@ -92,7 +92,7 @@ def loader_share(clips: int, batch: int, steps: int, workers: int) -> list[tuple
         table = load_clips(config.data, seed=0)
         train = table[table["split"] == "train"]
         store = pack(train, Path(tmp) / "store", size=112, progress=False)
-        model, loss = build_from_config(config)
+        model, loss, _ = build_from_config(config)
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
         for source, rows_table in (("JPEG folders", train), ("packed store", open_store(store))):
             dataset = make_dataset(rows_table, config.data, train=True, seed=0)

@@ -19,6 +19,8 @@ def add_parser(commands) -> None:
     train.add_argument("--force", action="store_true", help="replace an earlier run of the same name (deleted first); "
                        "without it, or --resume, such a run is refused")
     train.add_argument("--folds", help="DFEW 5-fold protocol over these folds, e.g. 1-5 or 1,3")
+    train.add_argument("--seeds", help="one run per seed, e.g. 0,1,2 (in OUT/NAME/seed_S), then the mean ± std of "
+                       "WAR and UAR in OUT/NAME/results/seeds.json")
     train.set_defaults(run=run)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a checkpoint on a split of the config's dataset")
@@ -71,8 +73,20 @@ def _train(args) -> int:
         overrides += ["protocol=dfew_folds", f"folds={_folds(args.folds)}"]
     if args.force and args.resume:
         raise InputError("--force replaces an earlier run and --resume continues it: give one of them")
-    run_protocol(load_config(args.config, overrides), resume=args.resume, force=args.force)
+    run_protocol(load_config(args.config, overrides), resume=args.resume, force=args.force,
+                 seeds=_seeds(args.seeds) if args.seeds else None)
     return 0
+
+
+def _seeds(text: str) -> list[int]:
+    """``0,1,2`` → [0, 1, 2]; ``0-4`` → [0, 1, 2, 3, 4]."""
+    chosen = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        if not (low.isdigit() and (not high or high.isdigit())):
+            raise InputError(f"--seeds {text!r}: expected seeds like 0,1,2 or 0-4")
+        chosen += list(range(int(low), int(high or low) + 1))
+    return chosen
 
 
 def _folds(text: str) -> list[int]:
@@ -91,7 +105,7 @@ def _folds(text: str) -> list[int]:
 def _evaluate(args) -> int:
     from dfer.engine.config import load_config
     from dfer.engine.data import load_clips
-    from dfer.engine.evaluate import predict_split, write_results
+    from dfer.engine.evaluate import evaluate_split, write_results
     from dfer.engine.inference import trained_config
 
     config = load_config(args.config, args.overrides)
@@ -101,11 +115,13 @@ def _evaluate(args) -> int:
             print(f"dfer: warning: the checkpoint was trained with data.{key} {getattr(trained.data, key)}, this "
                   f"evaluation uses {getattr(config.data, key)}", file=sys.stderr)
     table = load_clips(config.data, config.seed)
-    predictions, raw = predict_split(config, table, args.checkpoint, split=args.split)
+    predictions, raw, clips = evaluate_split(config, table, args.checkpoint, split=args.split)
     out = args.out or Path(config.out) / config.name / f"evaluate_{args.split}"
     metrics = write_results(predictions, raw, out, {"model": config.model.name, "checkpoint": str(args.checkpoint),
-                                                    "split": args.split})
-    print(f"{args.split}: {metrics['clips']} clips, WAR {metrics['war']:.2%}, UAR {metrics['uar']:.2%} → {out}")
+                                                    "split": args.split, **clips})
+    single = (f" ({clips['eval_clips']} clips averaged; single clip WAR {clips['single_clip']['war']:.2%}, "
+              f"UAR {clips['single_clip']['uar']:.2%})") if clips else ""
+    print(f"{args.split}: {metrics['clips']} clips, WAR {metrics['war']:.2%}, UAR {metrics['uar']:.2%}{single} → {out}")
     return 0
 
 

@@ -10,6 +10,9 @@ A sample is a dict::
     label              canonical expression index (-1 unknown)
     clip_id            str
     index              position in the table
+    view               which of the ``views`` test clips of the row this is (0 … views − 1)
+    target             float (K,) share of the clip's ``votes`` per class (``soft_targets`` only;
+                       the one-hot label for a clip without votes)
     unreadable_frames  distinct sampled frames that could not be read and were replaced (sum it
                        over an epoch to report it)
     scene              float (C, T, H, W) scene frames at the same times (with_scene only)
@@ -36,6 +39,7 @@ from torchvision.transforms.v2 import functional as F
 
 from dfer.data.packed import has_paths, has_value, read_clip_frames
 from dfer.data.sampling import MODES, Sampler
+from dfer.data.targets import vote_distribution
 from dfer.data.transforms import ClipTransform
 from dfer.errors import DatasetError, InputError
 from dfer.io.frames import count_video_frames, read_image, read_video
@@ -96,6 +100,11 @@ class ClipDataset(Dataset):
     the scene frames (``scene_frames`` or the store's scenes) at the same times, transformed by
     ``scene_transform``. An unreadable frame is replaced by the nearest readable sampled frame and
     counted (a warning once per file); ``strict`` raises instead.
+
+    ``views`` > 1 (test mode) gives every row ``views`` times, as the sampler's evenly spread test
+    clips (multi-clip testing): item i is view i mod views of row i // views, and the sampler is called
+    with ``view=(j, views)`` (see :mod:`dfer.data.sampling`). ``soft_targets``
+    adds each clip's vote distribution over ``num_classes`` classes (the table's ``votes``).
     """
 
     def __init__(
@@ -108,9 +117,17 @@ class ClipDataset(Dataset):
         with_scene: bool = False,
         strict: bool = False,
         seed: int = 0,
+        views: int = 1,
+        soft_targets: bool = False,
+        num_classes: int = 7,
     ):
         if mode not in MODES:
             raise InputError(f"mode must be one of {MODES}, got {mode!r}")
+        if views < 1 or (views > 1 and mode != "test"):
+            raise InputError(f"views must be 1 in training and at least 1 at test, got {views} in mode {mode!r}")
+        if soft_targets and "votes" not in table.columns:
+            raise DatasetError("soft targets", "the clip table has no votes column (DFEW's vote counts come from "
+                               "Annotation/annotation.xlsx)")
         self.table = table.reset_index(drop=True)
         self.rows = self.table.to_dict("records")
         self.sampler = sampler
@@ -120,6 +137,9 @@ class ClipDataset(Dataset):
         self.with_scene = with_scene
         self.strict = strict
         self.seed = seed
+        self.views = views
+        self.soft_targets = soft_targets
+        self.num_classes = num_classes
         self.epoch = 0
         self._warned: set[str] = set()
         if with_scene:
@@ -132,13 +152,15 @@ class ClipDataset(Dataset):
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.rows) * self.views
 
-    def __getitem__(self, index: int) -> dict:
+    def __getitem__(self, item: int) -> dict:
+        index, view = divmod(item, self.views)
         row = self.rows[index]
         rng, face_generator, scene_generator = sample_generators(self.seed, self.epoch, index)
         num_frames = self._num_frames(row)
-        indices = np.asarray(self.sampler(num_frames, self.mode, rng), dtype=np.int64)
+        views = {"view": (view, self.views)} if self.views > 1 else {}  # plain samplers need not know views
+        indices = np.asarray(self.sampler(num_frames, self.mode, rng, **views), dtype=np.int64)
         flat = indices.reshape(-1)
         faces, unreadable = self._read(row, flat, scene=False)
         sample = {
@@ -146,8 +168,12 @@ class ClipDataset(Dataset):
             "label": int(row["label"]),
             "clip_id": str(row["clip_id"]),
             "index": index,
+            "view": view,
             "unreadable_frames": unreadable,
         }
+        if self.soft_targets:
+            sample["target"] = torch.from_numpy(vote_distribution(row.get("votes"), int(row["label"]),
+                                                                  self.num_classes))
         if indices.ndim == 2:
             sample["clip_shape"] = torch.tensor(indices.shape, dtype=torch.int64)
         if self.with_scene:

@@ -32,7 +32,7 @@ class SamplerConfig:
 
 @dataclass
 class DataConfig:
-    format: Literal["dfew", "ferv39k", "manifest", "packed"] = "ferv39k"
+    format: Literal["dfew", "ferv39k", "afew", "caer", "mafw", "manifest", "packed"] = "ferv39k"
     root: str = ""
     fold: int = 1
     setup: str = "All"
@@ -52,13 +52,17 @@ class ModelConfig:
     name: str = "resnet18_lstm"
     options: dict[str, Any] = field(default_factory=dict)
     checkpoint: str = ""
+    pretrained: str = ""
 
 
 @dataclass
 class LossConfig:
-    kind: Literal["ce", "ec_stfl", "center"] = "ce"
+    kind: Literal["ce", "softmax_bce", "ec_stfl", "center"] = "ce"
     lam: float | None = None
     label_smoothing: float = 0.0
+    center_alpha: float = 0.5
+    class_weights: Literal["none", "balanced"] = "none"
+    soft_targets: bool = False
 
 
 @dataclass
@@ -67,6 +71,7 @@ class OptimConfig:
     lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 1e-4
+    backbone_lr_mult: float = 1.0
 
 
 @dataclass
@@ -89,6 +94,13 @@ class TrainConfig:
     select_metric: Literal["war", "uar"] = "war"
     max_steps_per_epoch: int = 0
     progress: bool = True
+    sampler: Literal["shuffle", "class_balanced"] = "shuffle"
+    freeze: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvalConfig:
+    clips: int = 1
 
 
 @dataclass
@@ -105,6 +117,7 @@ class RunConfig:
     optim: OptimConfig = field(default_factory=OptimConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
 
 def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> RunConfig:
@@ -112,9 +125,16 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Ru
     config = build(RunConfig, read_tree(path, overrides), "")
     for key, value, low in (("train.epochs", config.train.epochs, 1), ("train.batch_size", config.train.batch_size, 1),
                             ("data.size", min(config.data.size, default=0), 1),
-                            ("data.scene_size", min(config.data.scene_size, default=0), 1)):
+                            ("data.scene_size", min(config.data.scene_size, default=0), 1),
+                            ("eval.clips", config.eval.clips, 1)):
         if value < low:
             raise ConfigError(f"{key} must be at least {low}, got {value}")
+    if not 0 < config.loss.center_alpha <= 1:
+        raise ConfigError(f"loss.center_alpha must be in (0, 1], got {config.loss.center_alpha}")
+    if config.optim.backbone_lr_mult <= 0:
+        raise ConfigError(f"optim.backbone_lr_mult must be positive, got {config.optim.backbone_lr_mult}")
+    if config.optim.backbone_lr_mult != 1 and not config.model.pretrained:
+        raise ConfigError("optim.backbone_lr_mult scales the rate of the pretrained tensors: set model.pretrained")
     return config
 
 

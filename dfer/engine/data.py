@@ -6,10 +6,13 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
+from dfer import labels
 from dfer.data.dataset import ClipDataset
 from dfer.data.formats import detect_format, read_dataset, reader_options
+from dfer.data.mafw import shared_classes
 from dfer.data.records import carve_validation
 from dfer.data.sampling import make_sampler
+from dfer.data.targets import ClassBalancedSampler
 from dfer.data.transforms import clip_transform
 from dfer.engine.config import ConfigError, DataConfig
 from dfer.errors import DatasetError
@@ -25,6 +28,8 @@ def load_clips(data: DataConfig, seed: int, validation: bool = True) -> pd.DataF
         raise DatasetError(data.root, f"the config says data.format={data.format}, but this looks like {found}")
     options = reader_options(data.format, data.fold, data.setup, data.source, with_scene=data.scene)
     table = read_dataset(data.root, format=data.format, **options)
+    if tuple(table.attrs.get("classes", labels.EXPRESSIONS)) != labels.EXPRESSIONS:
+        table = _shared_classes(table, data)
     if validation and not (table["split"] == "val").any() and data.val_fraction > 0:
         table = carve_validation(table, fraction=data.val_fraction, seed=seed)
     for split in ("train", "val", "test") if validation else ("train", "test"):
@@ -36,8 +41,21 @@ def load_clips(data: DataConfig, seed: int, validation: bool = True) -> pd.DataF
     return table
 
 
-def make_dataset(table: pd.DataFrame, data: DataConfig, train: bool, seed: int) -> ClipDataset:
-    """A ClipDataset with the config's sampler and the papers' train or test transforms."""
+def _shared_classes(table: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
+    """A dataset with its own vocabulary (MAFW's 11 classes) trains on the classes dfer's 7 share."""
+    if data.format != "mafw":
+        raise DatasetError(data.root, f"labels index {len(table.attrs['classes'])} classes of their own; dfer "
+                           f"trains on its 7 ({', '.join(labels.EXPRESSIONS)})")
+    shared = shared_classes(table)
+    print(f"{data.root}: MAFW's {len(table)} clips → the {len(shared)} of the 7 classes dfer shares with it "
+          "(contempt, anxiety, helplessness and disappointment left out)", flush=True)
+    return shared
+
+
+def make_dataset(table: pd.DataFrame, data: DataConfig, train: bool, seed: int, views: int = 1,
+                 soft_targets: bool = False) -> ClipDataset:
+    """A ClipDataset with the config's sampler and the papers' train or test transforms (``views``
+    test clips per row; vote distributions as ``target`` with ``soft_targets``)."""
     try:
         sampler = make_sampler(data.sampler.name, **data.sampler.options)
     except ValueError as error:
@@ -51,20 +69,28 @@ def make_dataset(table: pd.DataFrame, data: DataConfig, train: bool, seed: int) 
         with_scene=data.scene,
         strict=data.strict,
         seed=seed,
+        views=views,
+        soft_targets=soft_targets,
+        num_classes=labels.NUM_CLASSES,
     )
 
 
 def make_loader(
-    dataset: ClipDataset, batch_size: int, shuffle: bool, seed: int, workers: int, rank: int = 0, world: int = 1
-) -> tuple[DataLoader, DistributedSampler]:
+    dataset: ClipDataset, batch_size: int, shuffle: bool, seed: int, workers: int, rank: int = 0, world: int = 1,
+    balanced: bool = False,
+) -> tuple[DataLoader, DistributedSampler | ClassBalancedSampler]:
     """A loader whose order depends only on (seed, epoch); with ``world`` > 1, this rank's shard.
 
     One process and ``world`` processes see the same global batches: rank r takes every
-    ``world``-th clip of the same permutation, and the per-rank batch is ``batch_size / world``.
+    ``world``-th clip of the same permutation (or, ``balanced``, of the same class-balanced draw),
+    and the per-rank batch is ``batch_size / world``.
     """
     if batch_size % world:
         raise ConfigError(f"train.batch_size={batch_size} is not divisible by the {world} processes")
-    sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=shuffle, seed=seed)
+    if balanced:
+        sampler = ClassBalancedSampler(dataset.table["label"].to_numpy(), labels.NUM_CLASSES, seed, rank, world)
+    else:
+        sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=shuffle, seed=seed)
     loader = DataLoader(
         dataset,
         batch_size=batch_size // world,

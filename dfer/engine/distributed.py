@@ -58,6 +58,18 @@ class Distributed:
         torch_dist.all_reduce(tensor)
         return tensor.tolist()
 
+    def gather_batch(self, features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every rank's ``features`` (B, D) and ``labels`` (B,) concatenated in rank order: the global
+        batch. Gradients flow back to each rank's own features (their sum over the ranks' losses),
+        so a batch statistic such as EC-STFL gets the single-process gradient once DDP averages."""
+        if self.world == 1:
+            return features, labels
+        from torch.distributed.nn.functional import all_gather
+
+        every_label = [torch.empty_like(labels) for _ in range(self.world)]
+        torch_dist.all_gather(every_label, labels.contiguous())
+        return torch.cat(all_gather(features)), torch.cat(every_label)
+
     def barrier(self) -> None:
         if self.world > 1:
             torch_dist.barrier()

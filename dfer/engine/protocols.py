@@ -5,6 +5,9 @@
   folds' test predictions pooled, as the DFEW paper reports) and ``mean_of_folds`` (later papers).
 - ``cross_scenario``: train on each FERV39k scenario in turn and test on every scenario's test clips
   (FERV39k Table 3: rows trained on, columns tested on).
+
+Any protocol can be repeated over seeds (``dfer train CONFIG --seeds 0,1,2``): one run per seed in
+``OUT/NAME/seed_S``, and ``OUT/NAME/results/seeds.json`` with the mean ± std of every WAR and UAR.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from dfer.data.records import carve_validation
 from dfer.engine.config import RunConfig, to_dict
 from dfer.engine.data import load_clips
 from dfer.engine.distributed import Distributed
-from dfer.engine.evaluate import predict_split, write_results
+from dfer.engine.evaluate import evaluate_split, write_results
 from dfer.engine.trainer import Trainer
 from dfer.errors import InputError
 from dfer.io.atomic import write_json
-from dfer.metrics.classification import cross_scenario_matrix, grouped_metrics, pooled_and_mean
+from dfer.metrics.classification import cross_scenario_matrix, grouped_metrics, pooled_and_mean, seed_summary
 
 
 def run_dir(config: RunConfig) -> Path:
@@ -36,8 +39,9 @@ def run_dir(config: RunConfig) -> Path:
 RESUMABLE_CHANGES = ("data.root", "data.workers", "train.progress", "train.eval_batch_size")
 
 
-def run(config: RunConfig, resume: bool = False, force: bool = False) -> dict:
-    """Train and evaluate ``config`` under its protocol; returns the top-level metrics.
+def run(config: RunConfig, resume: bool = False, force: bool = False, seeds: list[int] | None = None) -> dict:
+    """Train and evaluate ``config`` under its protocol; returns the top-level metrics (with
+    ``seeds``: the summary over one run per seed).
 
     An earlier run of the same name is continued with ``resume`` (refused when its settings differ
     beyond :data:`RESUMABLE_CHANGES`), replaced with ``force``, and otherwise refused."""
@@ -47,13 +51,42 @@ def run(config: RunConfig, resume: bool = False, force: bool = False) -> dict:
             if dist.is_main:
                 shutil.rmtree(run_dir(config), ignore_errors=True)
             dist.barrier()
-        if config.protocol == "dfew_folds":
-            return _dfew_folds(config, resume, dist)
-        if config.protocol == "cross_scenario":
-            return _cross_scenario(config, resume, dist)
-        return _train_and_test(config, run_dir(config), load_clips(config.data, config.seed), resume, dist)[0]
+        if seeds:
+            return _seeds(config, seeds, resume, dist)
+        return _protocol(config, resume, dist)
     finally:
         dist.close()
+
+
+def _protocol(config: RunConfig, resume: bool, dist: Distributed) -> dict:
+    if config.protocol == "dfew_folds":
+        return _dfew_folds(config, resume, dist)
+    if config.protocol == "cross_scenario":
+        return _cross_scenario(config, resume, dist)
+    return _train_and_test(config, run_dir(config), load_clips(config.data, config.seed), resume, dist)[0]
+
+
+def seed_config(config: RunConfig, seed: int) -> RunConfig:
+    """``config`` for one seed of a repeated run: ``seed`` set, run folder ``OUT/NAME/seed_S``."""
+    repeated = copy.deepcopy(config)
+    repeated.seed, repeated.out, repeated.name = seed, str(run_dir(config)), f"seed_{seed}"
+    return repeated
+
+
+def _seeds(config: RunConfig, seeds: list[int], resume: bool, dist: Distributed) -> dict:
+    if len(set(seeds)) != len(seeds):
+        raise InputError(f"--seeds {seeds}: a seed is given twice")
+    runs = {seed: _protocol(seed_config(config, seed), resume, dist) for seed in seeds}
+    if not dist.is_main:
+        return {}
+    summary = seed_summary(runs)
+    write_json(run_dir(config) / "results" / "seeds.json", summary)
+    shown = [key for key in ("war", "uar", "pooled.war", "pooled.uar", "mean_of_folds.war", "mean_of_folds.uar")
+             if key in summary]
+    print(f"{len(seeds)} seeds ({', '.join(map(str, seeds))}): " + "; ".join(
+        f"{key} {summary[key]['mean']:.2%} ± {summary[key]['std']:.2%}" for key in shown)
+        + f" → {run_dir(config) / 'results' / 'seeds.json'}")
+    return summary
 
 
 def claim_run_folder(directory: Path, config: RunConfig, resume: bool) -> None:
@@ -97,9 +130,12 @@ def _train_and_test(config: RunConfig, directory: Path, table: pd.DataFrame, res
     if not dist.is_main:
         return {}, None
     best = directory / "checkpoints" / "best.pt"
-    predictions, raw = predict_split(config, table, best, device=dist.device)
+    predictions, raw, clips = evaluate_split(config, table, best, device=dist.device)
     extra = {"run": str(directory), "model": config.model.name, "best_epoch": result.best_epoch,
-             f"val_{config.train.select_metric}": result.best_value, "checkpoint": str(best)}
+             f"val_{config.train.select_metric}": result.best_value, "checkpoint": str(best), **clips}
+    if trainer.transfer is not None:
+        extra["pretrained"] = {key: value for key, value in trainer.transfer.summary(config.model.pretrained).items()
+                               if not key.endswith("_tensors")}
     metrics = write_results(predictions, raw, directory / "results", extra)
     print(f"{directory}: test WAR {metrics['war']:.2%}, UAR {metrics['uar']:.2%} "
           f"(best epoch {result.best_epoch}) → {directory / 'results'}")

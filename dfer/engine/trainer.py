@@ -26,9 +26,11 @@ from dfer.engine import checkpoint
 from dfer.engine.config import ConfigError, RunConfig, to_dict
 from dfer.engine.data import load_clips, make_dataset, make_loader
 from dfer.engine.distributed import Distributed
+from dfer.data.targets import balanced_class_weights, class_counts
 from dfer.engine.inference import forward, load_weights, model_from_config, move, predict
+from dfer.engine.pretrained import Transfer, load_pretrained
 from dfer.errors import TrainingError
-from dfer.io.atomic import atomic_path, write_table
+from dfer.io.atomic import atomic_path, write_json, write_table
 from dfer.metrics.classification import uar, war
 from dfer.models.losses import DFERLoss
 
@@ -47,26 +49,59 @@ class TrainResult:
     epochs_run: int
 
 
-def build_from_config(config: RunConfig) -> tuple[torch.nn.Module, DFERLoss]:
-    """The configured model (with the user's initial weights, if any) and loss."""
+def build_from_config(config: RunConfig, class_counts: np.ndarray | None = None,
+                      gather=None) -> tuple[torch.nn.Module, DFERLoss, Transfer | None]:
+    """The configured model (with the user's initial or pretrained weights, if any), its loss
+    (class weights from the training clips' ``class_counts``; ``gather`` see :class:`DFERLoss`) and
+    what pretrained weights were loaded (None without ``model.pretrained``)."""
     model = model_from_config(config.model)
+    transfer = None
+    if config.model.pretrained:
+        transfer = load_pretrained(model, config.model.pretrained, progress=config.train.progress)
     if config.model.checkpoint:
         load_weights(model, config.model.checkpoint, config.model.name)
+    weights = None
+    if config.loss.class_weights == "balanced":
+        if class_counts is None:
+            raise ConfigError("loss.class_weights=balanced needs the training clips' class counts")
+        weights = torch.from_numpy(balanced_class_weights(class_counts)).float()
     try:
         loss = DFERLoss(kind=config.loss.kind, lam=config.loss.lam, num_classes=labels.NUM_CLASSES,
-                        feature_dim=model.feature_dim, label_smoothing=config.loss.label_smoothing)
+                        feature_dim=model.feature_dim, label_smoothing=config.loss.label_smoothing,
+                        center_alpha=config.loss.center_alpha, class_weights=weights, gather=gather)
     except ValueError as error:
         raise ConfigError(f"loss: {error}") from None
-    return model, loss
+    return model, loss, transfer
 
 
-def make_optimizer(config: RunConfig, model: torch.nn.Module, loss: torch.nn.Module) -> torch.optim.Optimizer:
-    """The configured optimizer over the model and the loss's own parameters (center-loss centres,
-    which get no weight decay: decay would pull them to the origin)."""
+def freeze(model: torch.nn.Module, prefixes: list[str]) -> list[torch.nn.Module]:
+    """Stop training the parameters under the module ``prefixes`` (``train.freeze``); returns the
+    frozen modules, to be kept in eval mode (their batch-norm statistics frozen too)."""
+    modules = dict(model.named_modules())
+    frozen = []
+    for prefix in prefixes:
+        prefix = prefix.rstrip(".")
+        if prefix not in modules or not prefix:
+            top = ", ".join(name for name, _ in model.named_children())
+            raise ConfigError(f"train.freeze: {type(model).__name__} has no module {prefix!r} (its top-level "
+                              f"modules: {top}; nested ones by dotted name, e.g. backbone.layer1)")
+        frozen.append(modules[prefix])
+        modules[prefix].requires_grad_(False)
+    return frozen
+
+
+def make_optimizer(config: RunConfig, model: torch.nn.Module, backbone: set[str] = frozenset()) -> torch.optim.Optimizer:
+    """The configured optimizer over the model's trainable parameters; those named in ``backbone``
+    (the pretrained ones) train at ``optim.backbone_lr_mult`` times the rate."""
     optim = config.optim
-    groups = [{"params": list(model.parameters()), "weight_decay": optim.weight_decay}]
-    if list(loss.parameters()):
-        groups.append({"params": list(loss.parameters()), "weight_decay": 0.0})
+    trainable = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    if not trainable:
+        raise ConfigError("every parameter is frozen (train.freeze): nothing would train")
+    new = [p for name, p in trainable if name not in backbone]
+    pretrained = [p for name, p in trainable if name in backbone]
+    multiplier = optim.backbone_lr_mult if pretrained else 1.0
+    groups = [{"params": params, "weight_decay": optim.weight_decay, "lr": optim.lr * mult}
+              for params, mult in ((new, 1.0), (pretrained, multiplier)) if params]
     if optim.name == "sgd":
         return torch.optim.SGD(groups, lr=optim.lr, momentum=optim.momentum)
     if optim.name == "adam":
@@ -115,19 +150,24 @@ class Trainer:
         self.device = self.dist.device
         configure_determinism(config)
         self.table = table if table is not None else load_clips(config.data, config.seed)
-        self.model, self.loss = build_from_config(config)
+        train_rows = self.table[self.table["split"] == "train"]
+        self.model, self.loss, self.transfer = build_from_config(
+            config, class_counts(train_rows["label"], labels.NUM_CLASSES), gather=self.dist.gather_batch)
+        self.frozen = freeze(self.model, config.train.freeze)
         self.model.to(self.device)
         self.loss.to(self.device)
         self.parallel_model = self.dist.wrap(self.model)
-        self.optimizer = make_optimizer(config, self.model, self.loss)
+        pretrained = set(self.transfer.loaded) if self.transfer else set()
+        self.optimizer = make_optimizer(config, self.model, pretrained)
         self.scheduler = make_scheduler(config, self.optimizer)
         self.amp = config.train.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
-        train_rows = self.table[self.table["split"] == "train"]
-        self.train_set = make_dataset(train_rows, config.data, train=True, seed=config.seed)
+        self.train_set = make_dataset(train_rows, config.data, train=True, seed=config.seed,
+                                      soft_targets=config.loss.soft_targets)
         self.train_loader, self.train_sampler = make_loader(
             self.train_set, config.train.batch_size, shuffle=True, seed=config.seed,
-            workers=config.data.workers, rank=self.dist.rank, world=self.dist.world)
+            workers=config.data.workers, rank=self.dist.rank, world=self.dist.world,
+            balanced=config.train.sampler == "class_balanced")
         val_rows = self.table[self.table["split"] == "val"]
         self.val_loader, _ = make_loader(
             make_dataset(val_rows, config.data, train=False, seed=config.seed),
@@ -147,7 +187,11 @@ class Trainer:
         if not path.is_file():
             return False
         state = load_weights(self.model, path, self.config.model.name)
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except ValueError as error:  # e.g. a run of dfer < 0.2, whose center-loss centres were optimised
+            raise TrainingError(f"{path}: its optimizer state does not fit this run's parameters ({error}); "
+                                "start the run anew with --force") from None
         self.scheduler.load_state_dict(state["scheduler"])
         self.scaler.load_state_dict(state["scaler"])
         self.loss.load_state_dict(state["loss"])
@@ -164,6 +208,11 @@ class Trainer:
                 with atomic_path(self.run_dir / "config.yaml") as partial:
                     partial.write_text(yaml.safe_dump(to_dict(config), sort_keys=False))
             self._write_splits()
+            if self.transfer is not None:
+                write_json(self.run_dir / "pretrained.json", self.transfer.summary(config.model.pretrained))
+                print(f"pretrained {config.model.pretrained}: {len(self.transfer.loaded)} tensors loaded, "
+                      f"{len(self.transfer.skipped)} in the file skipped, {len(self.transfer.missing)} of the model "
+                      f"new (see {self.run_dir / 'pretrained.json'})", flush=True)
         writer = self._tensorboard()
         start_epoch = self.epoch
         for epoch in range(start_epoch, config.train.epochs):
@@ -195,6 +244,8 @@ class Trainer:
 
     def _train_epoch(self, epoch: int) -> dict:
         self.model.train()
+        for module in self.frozen:
+            module.eval()
         self.loss.train()
         self.train_sampler.set_epoch(epoch)
         self.train_set.set_epoch(epoch)
@@ -209,7 +260,7 @@ class Trainer:
             batch = move(batch, self.device)
             with torch.autocast(self.device.type, enabled=self.amp):
                 outputs = forward(self.parallel_model, batch)
-                losses = self.loss(outputs, batch["label"])
+                losses = self.loss(outputs, batch["label"], batch.get("target"))
             loss = losses["loss"]
             if not torch.isfinite(loss):
                 raise NonFiniteLoss(f"loss became {loss.item()} at epoch {epoch + 1}, step {step + 1}; "

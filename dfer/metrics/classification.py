@@ -147,6 +147,31 @@ def cross_scenario_matrix(
     )
 
 
+def seed_summary(runs: Mapping[int, Mapping]) -> dict:
+    """Mean and sample standard deviation (ddof = 1; 0 for one run) over seeds of every WAR and UAR
+    that all runs report, at any depth: ``{seed: metrics}`` → ``{"seeds": [...], "war": {"mean",
+    "std", "values"}, "pooled.war": …, "per_fold.1.uar": …}`` (dotted paths into the metrics)."""
+    flat = [_rates(metrics) for metrics in runs.values()]
+    shared = [key for key in flat[0] if all(key in run for run in flat)] if flat else []
+    summary: dict = {"seeds": list(runs)}
+    for key in shared:
+        values = np.array([run[key] for run in flat], dtype=np.float64)
+        summary[key] = {"mean": float(values.mean()), "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                        "values": values.tolist()}
+    return summary
+
+
+def _rates(metrics: Mapping, prefix: str = "") -> dict[str, float]:
+    """The WAR/UAR numbers of a nested metrics dict, by dotted path."""
+    found = {}
+    for key, value in metrics.items():
+        if isinstance(value, Mapping):
+            found.update(_rates(value, f"{prefix}{key}."))
+        elif str(key) in ("war", "uar") and isinstance(value, (int, float)):
+            found[f"{prefix}{key}"] = float(value)
+    return found
+
+
 def _as_labels(
     y_true: Sequence[int], y_pred: Sequence[int], num_classes: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

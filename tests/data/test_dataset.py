@@ -193,3 +193,24 @@ def test_video_shorter_than_its_count_reports_missing_frames(tmp_path):
 def test_mode_is_checked(table):
     with pytest.raises(ValueError, match="mode"):
         ClipDataset(table, fixed(0), mode="val")
+
+
+def test_views_repeat_each_row_with_its_view_number(table):
+    dataset = ClipDataset(table, make_sampler("uniform", k=2), mode="test", views=3)
+    assert len(dataset) == 3 * len(table)
+    items = [dataset[i] for i in range(6)]
+    assert [(s["index"], s["view"]) for s in items] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    assert not torch.equal(items[0]["video"], items[2]["video"])  # other frames
+    single = ClipDataset(table, make_sampler("uniform", k=2), mode="test")
+    assert len(single) == len(table) and single[0]["view"] == 0
+    with pytest.raises(ValueError, match="views"):
+        ClipDataset(table, make_sampler("uniform", k=2), mode="train", views=2)
+
+
+def test_soft_targets_are_the_vote_shares(table):
+    voted = table.assign(votes=[(0, 0, 0, 8, 2, 0, 0)] + [None] * (len(table) - 1))
+    dataset = ClipDataset(voted, fixed(0), mode="test", soft_targets=True)
+    assert dataset[0]["target"].tolist() == pytest.approx([0, 0, 0, 0.8, 0.2, 0, 0])
+    assert dataset[1]["target"].tolist() == [0, 1, 0, 0, 0, 0, 0]  # no votes: the label, one-hot
+    with pytest.raises(ValueError, match="votes"):
+        ClipDataset(table, fixed(0), soft_targets=True)

@@ -229,3 +229,17 @@ def test_make_sampler_binds_parameters():
 def test_make_sampler_errors(name, params, message):
     with pytest.raises(ValueError, match=message):
         make_sampler(name, **params)
+
+
+def test_test_views_spread_over_the_training_choices_and_view_0_of_1_is_the_centre():
+    assert np.array_equal(uniform_indices(100, 4, "test", view=(0, 1)), uniform_indices(100, 4, "test"))
+    views = [uniform_indices(100, 4, "test", view=(j, 3)) for j in range(3)]
+    assert [v.tolist() for v in views] == [[4, 29, 54, 79], [12, 37, 62, 87], [20, 45, 70, 95]]  # ⌊(i + (j+½)/3)·25⌋
+    starts = [segment_indices(90, 3, 4, "test", view=(j, 2))[::4].tolist() for j in range(2)]
+    assert starts == [[6, 36, 66], [19, 49, 79]]  # a quarter and three quarters into [0, 26]
+    assert np.array_equal(segment_indices(90, 3, 4, "test", view=(0, 1)), segment_indices(90, 3, 4, "test"))
+    windows = [int(ceflnet_indices(105, "test", view=(j, 3))[0, 0]) for j in range(3)]
+    assert windows[1] == int(ceflnet_indices(105, "test")[0, 0]) and windows[0] < windows[1] < windows[2]
+    assert np.array_equal(make_sampler("uniform", k=4)(100, "test", view=(2, 3)), views[2])
+    with pytest.raises(ValueError, match="view"):
+        uniform_indices(100, 4, "test", view=(3, 3))

@@ -3,22 +3,66 @@
 import subprocess
 import sys
 
+import pytest
 import torch
+import torch.distributed as torch_dist
+import torch.multiprocessing as mp
 import yaml
 
 from dfer.engine import checkpoint
+from dfer.engine.distributed import Distributed
 from dfer.models import build_model
+from dfer.models.losses import DFERLoss, ec_stfl
 
 
-def test_two_gloo_processes_match_one(synthetic, tmp_path):
+def global_batch():
+    generator = torch.Generator().manual_seed(5)
+    return torch.randn(8, 6, generator=generator, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 1, 2, 0])
+
+
+def ec_stfl_on_a_rank(rank: int, world: int, init: str, results) -> None:
+    torch_dist.init_process_group("gloo", init_method=init, rank=rank, world_size=world)
+    try:
+        features, labels = global_batch()
+        local = features[rank::world].clone().requires_grad_()  # this rank's share, as DistributedSampler deals it
+        loss = DFERLoss("ec_stfl", gather=Distributed(rank=rank, world=world).gather_batch)
+        value = loss({"logits": torch.zeros(len(local), 7, dtype=local.dtype), "features": local},
+                     labels[rank::world])["aux"]
+        value.backward()
+        results[rank] = (value.item(), local.grad.clone())
+    finally:
+        torch_dist.destroy_process_group()
+
+
+def test_ec_stfl_is_a_statistic_of_the_global_batch_across_processes(tmp_path):
+    features, labels = global_batch()
+    whole = features.clone().requires_grad_()
+    expected = ec_stfl(whole, labels)
+    expected.backward()
+    with mp.Manager() as manager:
+        results = manager.dict()
+        mp.spawn(ec_stfl_on_a_rank, args=(2, f"file://{tmp_path / 'rendezvous'}", results), nprocs=2)
+        results = dict(results)
+    for rank in (0, 1):
+        value, grad = results[rank]
+        assert value == pytest.approx(expected.item(), rel=1e-12)  # every rank: the loss of all 8 clips
+        # each rank's features get the gradient of the sum of both ranks' (equal) losses; DDP's average
+        # over the ranks then gives the single process's gradient
+        torch.testing.assert_close(grad, 2 * whole.grad[rank::2])
+
+
+@pytest.mark.parametrize("kind", ["ec_stfl", "center"])
+def test_two_gloo_processes_match_one(synthetic, tmp_path, kind):
     # a VGG-11 frame model without batch norm (whose statistics are per process) and without dropout:
-    # the two processes' averaged gradients equal the one process's gradient of the same global batch
+    # the two processes' averaged gradients equal the one process's gradient of the same global batch,
+    # batch statistics (EC-STFL) included, and both move the center-loss centres with the global batch
     config = {
         "data": {"format": "ferv39k", "root": str(synthetic("ferv39k", clips=80)), "size": [32, 32],
                  "sampler": {"name": "uniform", "options": {"k": 4}}, "workers": 0},
         "model": {"name": "vgg11", "options": {"num_frames": 4, "dropout": 0.0, "batch_norm": False}},
         "train": {"batch_size": 8, "epochs": 1, "max_steps_per_epoch": 3, "amp": False, "progress": False},
         "optim": {"name": "sgd", "lr": 0.01},
+        "loss": {"kind": kind},
         "out": str(tmp_path),
     }
     path = tmp_path / "vgg11.yaml"
@@ -31,10 +75,13 @@ def test_two_gloo_processes_match_one(synthetic, tmp_path):
     assert double.returncode == 0, double.stderr
     assert double.stdout.count("epoch 1/1") == 1  # only rank 0 reports
 
-    one = checkpoint.load(tmp_path / "one" / "checkpoints" / "last.pt")["model"]
-    two = checkpoint.load(tmp_path / "two" / "checkpoints" / "last.pt")["model"]
+    one_state = checkpoint.load(tmp_path / "one" / "checkpoints" / "last.pt")
+    two_state = checkpoint.load(tmp_path / "two" / "checkpoints" / "last.pt")
+    one, two = one_state["model"], two_state["model"]
     for key in one:
         torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-6, msg=key)
+    for key in one_state["loss"]:  # the centres
+        torch.testing.assert_close(two_state["loss"][key], one_state["loss"][key], rtol=1e-5, atol=1e-6, msg=key)
     torch.manual_seed(0)  # the runs' seed: the same initial weights, so training must have moved them
     initial = build_model("vgg11", num_classes=7, num_frames=4, dropout=0.0, batch_norm=False).state_dict()
     assert any(not torch.equal(initial[key], one[key]) for key in one)

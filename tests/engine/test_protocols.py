@@ -74,7 +74,7 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(synthetic, tmp_
     trainer = Trainer(config, tmp_path / "n")
     assert trainer.resume()
     original = trainer.loss.forward
-    trainer.loss.forward = lambda outputs, labels: {**original(outputs, labels), "loss": torch.tensor(float("nan"))}
+    trainer.loss.forward = lambda outputs, labels, target: {**original(outputs, labels), "loss": torch.tensor(float("nan"))}
     with pytest.raises(TrainingError, match="loss became nan at epoch 2, step 1"):
         trainer.fit()
     kept = checkpoint.load(last)

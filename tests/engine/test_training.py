@@ -136,3 +136,29 @@ def test_evaluate_takes_overrides_after_the_checkpoint_and_warns_of_another_inpu
                              f"out={tmp_path}", "name=e"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "warning: the checkpoint was trained with data.size [32, 32], this evaluation uses [40, 40]" in result.stderr
+
+
+def test_seeds_give_one_run_each_and_mean_and_std(synthetic, tmp_path):
+    root = synthetic("ferv39k", clips=40)
+    config = tiny(root, tmp_path, "name=s", "train.epochs=1", "train.max_steps_per_epoch=2", "eval.clips=3")
+    summary = run(config, seeds=[0, 1])
+    per_seed = [json.loads((tmp_path / "s" / f"seed_{seed}" / "results" / "metrics.json").read_text()) for seed in (0, 1)]
+    assert [m["eval_clips"] for m in per_seed] == [3, 3] and all(0 <= m["single_clip"]["war"] <= 1 for m in per_seed)
+    wars = [m["war"] for m in per_seed]
+    assert summary["war"]["values"] == wars and summary["war"]["mean"] == pytest.approx(sum(wars) / 2)
+    assert summary["war"]["std"] == pytest.approx(abs(wars[0] - wars[1]) / 2 ** 0.5)
+    assert summary["single_clip.uar"]["values"] == [m["single_clip"]["uar"] for m in per_seed]
+    assert json.loads((tmp_path / "s" / "results" / "seeds.json").read_text()) == summary
+    saved = [yaml.safe_load((tmp_path / "s" / f"seed_{seed}" / "config.yaml").read_text()) for seed in (0, 1)]
+    assert [c["seed"] for c in saved] == [0, 1]
+
+
+@pytest.mark.parametrize("format", ["afew", "mafw"])
+def test_the_datasets_next_to_dfew_train(synthetic, tmp_path, format, capsys):
+    config = tiny(synthetic(format, clips=70), tmp_path, f"data.format={format}", "name=n", "train.epochs=1",
+                  "train.max_steps_per_epoch=2", "data.fold=1")
+    metrics = run(config)
+    predictions = pd.read_parquet(tmp_path / "n" / "results" / "predictions.parquet")
+    assert metrics["clips"] == len(predictions) > 0 and predictions["label"].between(0, 6).all()
+    if format == "mafw":  # MAFW's 4 classes of its own are left out, and the run says so
+        assert "left out" in capsys.readouterr().out

@@ -133,3 +133,18 @@ def test_cross_scenario_matrix_missing_cells_and_custom_order():
 def test_rejects_bad_labels(y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):
         uar(y_true, y_pred)
+
+
+def test_seed_summary_mean_and_sample_std_at_every_depth():
+    from dfer.metrics.classification import seed_summary
+
+    runs = {0: {"pooled": {"war": 0.5, "uar": 0.4}, "per_fold": {1: {"war": 0.6}}, "clips": 10},
+            1: {"pooled": {"war": 0.7, "uar": 0.2}, "per_fold": {1: {"war": 0.8}}, "clips": 10},
+            2: {"pooled": {"war": 0.6, "uar": 0.3}, "per_fold": {}, "clips": 10}}
+    summary = seed_summary(runs)
+    assert summary["seeds"] == [0, 1, 2]
+    assert summary["pooled.war"]["mean"] == pytest.approx(0.6)
+    assert summary["pooled.war"]["std"] == pytest.approx(np.std([0.5, 0.7, 0.6], ddof=1))
+    assert summary["pooled.uar"]["values"] == [0.4, 0.2, 0.3]
+    assert "per_fold.1.war" not in summary and "clips" not in summary  # not in every run; not a rate
+    assert seed_summary({4: {"war": 0.5}})["war"] == {"mean": 0.5, "std": 0.0, "values": [0.5]}

@@ -19,7 +19,7 @@ def add_parser(commands) -> None:
     step.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="e.g. epochs=20 options.positions=64")
     step.add_argument("--quiet", action="store_true")
     step = spot_steps.add_parser("split", help="subject-independent train/validation/test splits (6:2:2 of the "
-                                 "subjects) in a dfer-long-video annotation file")
+                                 "videos, whole subjects per split) in a dfer-long-video annotation file")
     step.add_argument("annotations", type=Path)
     step.add_argument("--out", type=Path, help="write here instead of changing the file")
     step.add_argument("--seed", type=int, default=0)
@@ -92,7 +92,7 @@ def _split(args) -> int:
     from dfer.data.long_video import assign_splits
 
     counts = assign_splits(args.annotations, args.out, args.seed)
-    print("subject-independent splits (6:2:2 of the subjects): " + ", ".join(f"{k} {v} videos" for k, v in counts.items())
+    print("subject-independent splits (6:2:2 of the videos, whole subjects per split): " + ", ".join(f"{k} {v} videos" for k, v in counts.items())
           + f" → {args.out or args.annotations}")
     return 0
 

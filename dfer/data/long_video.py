@@ -182,7 +182,8 @@ def read_samm_long(path: str | Path, fps: float = 200.0) -> pd.DataFrame:
 
 def assign_splits(path: str | Path, out: str | Path | None = None, seed: int = 0) -> dict[str, int]:
     """Give every video of a ``dfer-long-video`` file a subject-independent split (6:2:2 of the
-    subjects, :func:`dfer.data.splits.subject_splits`); a video without a subject counts as its own.
+    videos, whole subjects per split, :func:`dfer.data.splits.subject_splits`); a video without a
+    subject counts as its own.
     Writes ``out`` (default: the file itself, atomically); returns videos per split."""
     from dfer.data.splits import subject_splits
 

@@ -38,12 +38,33 @@ def stratified_folds(classes: Sequence[int], folds: int, rng: np.random.Generato
     return assigned
 
 
-def subject_splits(subjects: list[str], seed: int = 0) -> dict[str, str]:
-    """Subject → train / validation / test, 6:2:2 of the subjects (at least one in each split when
-    there are three or more), seeded."""
-    order = list(np.random.default_rng(seed).permutation(sorted(set(subjects))))
-    count = len(order)
-    test = max(round(0.2 * count), 1 if count >= 3 else 0)
-    validation = max(round(0.2 * count), 1 if count >= 3 else 0)
-    names = ["test"] * test + ["validation"] * validation + ["train"] * (count - test - validation)
-    return dict(zip(order, names))
+#: SDFE-LV's protocol: "the ratio of samples in the training, validation and test sets was set to 6:2:2".
+SUBJECT_SPLIT_SHARES = {"train": 0.6, "validation": 0.2, "test": 0.2}
+
+
+def subject_splits(subjects: Sequence[str], seed: int = 0) -> dict[str, str]:
+    """Subject → train / validation / test such that the *samples* (one entry of ``subjects`` per
+    sample) come out 6:2:2 as closely as whole subjects allow; no subject is in two splits.
+
+    Subjects are taken largest first (ties in a seeded random order), each into the split where it
+    brings the sample counts closest to 6:2:2 (the χ² distance to the shares), so every split ends
+    within about one subject's samples of its share. With three or more subjects every split gets
+    at least one.
+    """
+    sizes = dict(zip(*np.unique(np.asarray(list(subjects), dtype=str), return_counts=True)))
+    shuffled = list(np.random.default_rng(seed).permutation(sorted(sizes)))
+    order = sorted(shuffled, key=lambda subject: -sizes[subject])  # stable: the shuffle breaks ties
+    total = sum(sizes.values())
+    filled = dict.fromkeys(SUBJECT_SPLIT_SHARES, 0)
+    members: dict[str, list[str]] = {name: [] for name in SUBJECT_SPLIT_SHARES}
+    for position, subject in enumerate(order):
+        empty = [name for name in SUBJECT_SPLIT_SHARES if not members[name]]
+        if len(order) >= 3 and len(empty) == len(order) - position:  # the last subjects go to empty splits
+            name = empty[0]
+        else:
+            # the split where the subject most reduces Σ (filled − target)² / target (a χ² distance)
+            name = min(SUBJECT_SPLIT_SHARES, key=lambda n: sizes[subject] * (
+                2 * (filled[n] - SUBJECT_SPLIT_SHARES[n] * total) + sizes[subject]) / SUBJECT_SPLIT_SHARES[n])
+        filled[name] += sizes[subject]
+        members[name].append(subject)
+    return {subject: name for name, group in members.items() for subject in group}

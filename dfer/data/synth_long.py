@@ -6,8 +6,8 @@ returning to neutral (offset), of varied length — short (0.2–0.5 s), typical
 (4–8 s) — in the six SDFE-LV categories. Five simulated annotators mark each video (onsets and
 offsets off by a few frames, now and then a missed episode, a wrong category or a spurious short
 interval); their lists are max-voted into the final intervals exactly as ``dfer annotate
-intervals`` does (:func:`dfer.data.intervals.aggregate_intervals`). Subjects are split 6:2:2
-into train, validation and test (subject-independent).
+intervals`` does (:func:`dfer.data.intervals.aggregate_intervals`). Videos are split 6:2:2
+into train, validation and test, whole subjects per split (subject-independent).
 
 Layout::
 

@@ -34,6 +34,24 @@ def test_subject_splits_are_6_2_2_and_subject_independent():
     assert sorted(splits.values()).count("train") == 6 and list(splits.values()).count("test") == 2
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_subject_splits_are_6_2_2_of_the_samples_when_subjects_differ_in_size(seed):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 30, size=25)  # SDFE-LV's subjects have very different numbers of videos
+    samples = [f"s{i}" for i, size in enumerate(sizes) for _ in range(size)]
+    splits = subject_splits(samples, seed=seed)
+    assert set(splits) == set(samples)  # every subject in exactly one split
+    shares = {name: sum(splits[s] == name for s in samples) / len(samples) for name in ("train", "validation", "test")}
+    for name, share in (("train", 0.6), ("validation", 0.2), ("test", 0.2)):
+        assert abs(shares[name] - share) <= sizes.max() / len(samples), (shares, sizes.max() / len(samples))
+    assert min(shares.values()) > 0 and subject_splits(samples, seed=seed) == splits  # seeded
+
+
+def test_subject_splits_with_few_subjects_still_fill_every_split():
+    splits = subject_splits(["a"] * 50 + ["b"] * 2 + ["c"] * 1)
+    assert sorted(splits.values()) == ["test", "train", "validation"]
+
+
 @pytest.fixture(scope="module")
 def long_videos(tmp_path_factory):
     root = tmp_path_factory.mktemp("long")

@@ -134,8 +134,9 @@ def _models(args) -> int:
             print(json.dumps(info))
         else:
             spec = MODELS[args.name]
+            weights = ", ".join(info["torchvision_weights"]) or "none (a local state dict or dfer checkpoint only)"
             print(f"{info['name']} ({spec.family}): {spec.description}\n  params {info['params']:,}\n"
-                  f"  MACs {info['macs'] / 1e9:.2f} G at {info['input']}")
+                  f"  MACs {info['macs'] / 1e9:.2f} G at {info['input']}\n  pretrained weights (model.pretrained): {weights}")
         return 0
     print(f"{'model':22s} {'family':11s} {'params (M)':>10s} {'MACs (G)':>9s}  input")
     for name, spec in MODELS.items():

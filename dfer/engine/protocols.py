@@ -99,7 +99,9 @@ def claim_run_folder(directory: Path, config: RunConfig, resume: bool) -> None:
                          "or choose another name=…")
     if not record.is_file():
         return
-    saved, current = _flat(yaml.safe_load(record.read_text()) or {}), _flat(to_dict(config))
+    # a key the record lacks was added to dfer after the run began: it ran with that key's default
+    saved = {**_flat(to_dict(RunConfig())), **_flat(yaml.safe_load(record.read_text()) or {})}
+    current = _flat(to_dict(config))
     changed = [key for key in sorted(set(saved) | set(current))
                if saved.get(key) != current.get(key) and key not in RESUMABLE_CHANGES]
     if changed:

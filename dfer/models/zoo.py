@@ -146,7 +146,10 @@ def _register_paper_models() -> None:
     register(ModelSpec(
         "ceflnet", "ceflnet", CEFLNet, {"video": CEFLNET_INPUT},
         "CEFLNet (Liu et al., Information Sciences 2022): ResNet-18 frames, self-attention + local-global "
-        "relation clip encoder, emotional intensity activation over 7 clips × 5 frames; reported 12.83 M / 63.8 G"))
+        "relation clip encoder, emotional intensity activation over 7 clips × 5 frames; reported 12.83 M / 63.8 G. "
+        "Built randomly initialised; configs/ceflnet start its ResNet-18 from ImageNet (model.pretrained: "
+        "torchvision:IMAGENET1K_V1), as the paper's 'pre-trained ResNet-18', and train with Eq. 11's softmax "
+        "binary cross-entropy (loss.kind: softmax_bce)"))
 
 
 _register_paper_models()
@@ -195,7 +198,8 @@ def complexity(name: str, input: Mapping[str, Sequence[int]] | None = None, **op
     """Trainable parameters and multiply-accumulates of one forward pass of one sample.
 
     ``input`` maps forward arguments to sample shapes without the batch (default: the model's
-    ``paper_input``); ``options`` go to :func:`build_model`. MACs are FLOPs counted by
+    ``paper_input``); ``options`` go to :func:`build_model`. ``torchvision_weights`` lists the
+    pretrained weights torchvision offers for the model's backbone (:func:`torchvision_weights`). MACs are FLOPs counted by
     :class:`torch.utils.flop_counter.FlopCounterMode` divided by 2: convolutions and matrix
     products only (not batch norm, activations, pooling or bias additions). The model runs in
     eval mode on the meta device, which computes shapes only: the counts equal those of a CPU run,
@@ -209,4 +213,13 @@ def complexity(name: str, input: Mapping[str, Sequence[int]] | None = None, **op
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         model(**inputs)
     params = sum(parameter.numel() for parameter in model.parameters() if parameter.requires_grad)
-    return {"name": name, "params": params, "macs": counter.get_total_flops() // 2, "input": shapes}
+    return {"name": name, "params": params, "macs": counter.get_total_flops() // 2, "input": shapes,
+            "torchvision_weights": torchvision_weights(model)}
+
+
+def torchvision_weights(model: nn.Module) -> list[str]:
+    """``torchvision:<WEIGHTS>`` values of ``model.pretrained`` that fit ``model``'s backbone."""
+    from torchvision.models import get_model_weights
+
+    arch = getattr(model, "torchvision_arch", None)
+    return [] if arch is None else [f"torchvision:{weights.name}" for weights in get_model_weights(arch)]

@@ -52,8 +52,44 @@ def test_every_shipped_config_loads_and_names_a_known_model(path):
 
 def test_paper_rows_are_covered():
     names = {p.stem for p in CONFIGS if p.parent.name == "ferv39k"}
-    assert len(names) == 17  # 16 Table 2 rows + the Table 3 cross-scenario run
+    assert len(names) == 18  # 16 Table 2 rows + the Table 3 cross-scenario run + Fig. 6 pretrained on DFEW
     assert len([p for p in CONFIGS if p.parent.name == "dfew"]) == 16  # Table 4/5 (x2) + Table 6 center loss
+    assert len([p for p in CONFIGS if p.parent.name == "afew"]) == 3  # DFEW Table 7 transfer rows
+
+
+def test_transfer_configs_start_from_what_the_source_configs_write():
+    """A transfer config's model.pretrained is the best checkpoint its source config's run leaves."""
+    from dfer.engine.protocols import run_dir
+
+    written = set()
+    for path in CONFIGS:
+        config = load_config(path)
+        folds = [f"fold_{fold}" for fold in config.folds] if config.protocol == "dfew_folds" else [""]
+        written |= {str(run_dir(config) / fold / "checkpoints" / "best.pt").replace("//", "/") for fold in folds}
+    transfers = [load_config(path) for path in CONFIGS if load_config(path).model.pretrained]
+    local = [c for c in transfers if not c.model.pretrained.startswith("torchvision:")]
+    assert len(local) == 3 and all(c.model.pretrained in written for c in local), [c.model.pretrained for c in local]
+
+
+def test_ceflnet_configs_are_pretrained_and_use_eq_11():
+    for path in CONFIGS:
+        if path.parent.name == "ceflnet":
+            config = load_config(path)
+            assert config.model.pretrained == "torchvision:IMAGENET1K_V1" and config.loss.kind == "softmax_bce"
+            header = path.read_text().split("\nname:")[0]
+            assert "iterations 160" in header and "augmentation" in header and "pooling" in header
+
+
+@pytest.mark.parametrize("override, message", [
+    ("eval.clips=0", "eval.clips must be at least 1"),
+    ("loss.center_alpha=1.5", "loss.center_alpha must be in (0, 1]"),
+    ("optim.backbone_lr_mult=0", "optim.backbone_lr_mult must be positive"),
+    ("loss.class_weights=inverse", "loss.class_weights: 'inverse' is not one of none, balanced"),
+    ("train.sampler=weighted", "train.sampler: 'weighted' is not one of shuffle, class_balanced"),
+])
+def test_new_training_keys_are_checked(override, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(None, [override])
 
 
 def test_a_key_given_twice_and_impossible_values_are_refused(tmp_path):

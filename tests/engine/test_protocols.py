@@ -6,11 +6,12 @@ import sys
 
 import pandas as pd
 import pytest
+import yaml
 import torch
 
 from dfer.engine import checkpoint
-from dfer.engine.config import load_config
-from dfer.engine.protocols import run
+from dfer.engine.config import load_config, to_dict
+from dfer.engine.protocols import claim_run_folder, run
 from dfer.engine.trainer import Trainer
 from dfer.errors import TrainingError
 from tests.engine.test_training import TINY
@@ -81,3 +82,13 @@ def test_diverging_loss_stops_and_keeps_the_last_good_checkpoint(synthetic, tmp_
     assert kept["epoch"] == 1
     for key, value in good["model"].items():
         assert torch.equal(kept["model"][key], value)
+
+
+def test_a_run_recorded_before_a_key_existed_resumes_with_that_keys_default(tmp_path):
+    config = load_config(None, ["data.root=somewhere"])
+    record = to_dict(config)
+    del record["eval"], record["loss"]["center_alpha"]  # a run of an older dfer
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(record))
+    claim_run_folder(tmp_path, config, resume=True)  # the defaults are what it ran with
+    with pytest.raises(ValueError, match="eval.clips: 1 → 3"):
+        claim_run_folder(tmp_path, load_config(None, ["data.root=somewhere", "eval.clips=3"]), resume=True)

@@ -162,3 +162,19 @@ def test_the_datasets_next_to_dfew_train(synthetic, tmp_path, format, capsys):
     assert metrics["clips"] == len(predictions) > 0 and predictions["label"].between(0, 6).all()
     if format == "mafw":  # MAFW's 4 classes of its own are left out, and the run says so
         assert "left out" in capsys.readouterr().out
+
+
+def test_balanced_sampler_class_weights_and_soft_targets_train_on_dfew(synthetic, tmp_path):
+    from dfer.engine.trainer import Trainer
+
+    config = tiny(synthetic("dfew", clips=70), tmp_path, "data.format=dfew", "data.source=clip_224x224_16f",
+                  "name=b", "train.epochs=1", "train.max_steps_per_epoch=2", "train.sampler=class_balanced",
+                  "loss.class_weights=balanced", "loss.soft_targets=true")
+    trainer = Trainer(config, tmp_path / "b")
+    batch = next(iter(trainer.train_loader))
+    assert batch["target"].shape == (8, 7) and torch.allclose(batch["target"].sum(1), torch.ones(8))
+    counts = trainer.table[trainer.table["split"] == "train"]["label"].value_counts()
+    weights = trainer.loss.class_weights
+    assert weights[counts.idxmax()] < weights[counts.idxmin()]  # the rarest class weighs most
+    assert type(trainer.train_sampler).__name__ == "ClassBalancedSampler"
+    assert run(config)["clips"] > 0

@@ -113,3 +113,26 @@ def test_overfits_four_samples():
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_weighted_sum_reading_of_eq_7_sums_the_scaled_clips():
+    torch.manual_seed(0)
+    model = CEFLNet(num_classes=7, clips=CLIPS, frames_per_clip=PER_CLIP, clip_dim=16, pooling="weighted_sum").eval()
+    outputs = model(video(batch=2, seed=3))
+    scores, clip_features = outputs["clip_scores"], outputs["activation_map"]
+    pooled = clip_features.sum(dim=1)  # (B, classes, D): Σ_i A_{c,i} R_i
+    expected = torch.einsum("bcd,cd->bc", pooled, model.activation.classifier.weight) + model.activation.classifier.bias
+    torch.testing.assert_close(outputs["logits"], expected)
+    assert scores.sum(dim=1).allclose(torch.ones(2, 7))  # softmax over the clips, as in the max reading
+    with pytest.raises(ValueError, match="pooling must be one of max, weighted_sum"):
+        CEFLNet(pooling="mean")
+
+
+def test_models_info_says_how_ceflnet_is_pretrained_and_trained(capsys):
+    from dfer.cli import main
+
+    assert main(["models", "info", "ceflnet"]) == 0
+    printed = capsys.readouterr().out
+    assert "torchvision:IMAGENET1K_V1" in printed and "softmax_bce" in printed and "pretrained weights" in printed
+    assert complexity("c3d")["torchvision_weights"] == []
+    assert "torchvision:KINETICS400_V1" in complexity("r3d_18")["torchvision_weights"]

@@ -132,7 +132,7 @@ def test_register_adds_names_once(monkeypatch):
 def test_complexity_of_every_model_at_its_paper_input():
     for name in MODELS:
         info = complexity(name)
-        assert set(info) == {"name", "params", "macs", "input"}
+        assert set(info) == {"name", "params", "macs", "input", "torchvision_weights"}
         assert info["name"] == name and info["input"] == dict(MODELS[name].paper_input)
         assert info["params"] > 0 and info["macs"] > 0
 

@@ -15,6 +15,12 @@
 
 Every decision is kept: each function returns its table with a ``kept`` flag and, for the removed
 rows, the ``reason`` (the rule or stage that removed them).
+
+Where this differs from the paper: its rule list (supplementary B.1) also removes clips with a
+virtual face, captions or picture in picture; those are not detected here and are left to the
+annotators (who remove them in the paper too). Stage 4's detector is the paper's ResNet-50 trained
+on RAF-DB, which is not public: dfer scores with its default model (mini-Xception on FER2013) or
+any dfer checkpoint given with ``--model``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,9 @@ manifest of raw videos (``path``, ``scene``, optional ``keywords`` and ``source`
 3. the named rules on each clip's rows of the per-frame table, then the oversample and per-video caps;
 4. every surviving clip is scored by a FER model — the default model on the clip's frames as
    ``dfer predict`` sees them, or a dfer checkpoint on the clip's aligned crops — and the expression
-   balance keeps ``keep × target`` clips.
+   balance keeps ``keep × target`` clips. (The paper's detector, a ResNet-50 trained on RAF-DB, is
+   not public; its virtual-face, caption and picture-in-picture rules are not automated, see
+   :mod:`dfer.curation.candidates`.)
 
 Everything goes into one output folder::
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pickle
 import random
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,10 +58,22 @@ def load(path: Path) -> dict:
     """A checkpoint written by :func:`save` (or any ``torch.save`` dict of tensors and plain data
     holding ``model``), read without running any code inside the file."""
     path = Path(path)
+    payload = safe_load(path)
+    if not isinstance(payload, dict) or "model" not in payload:
+        raise DatasetError(path, "not a dfer checkpoint: expected a dict with a 'model' state")
+    return payload
+
+
+def safe_load(path: Path, what: str = "checkpoint"):
+    """Whatever ``torch.save`` wrote to ``path`` (a ``what``), if it is only tensors and plain data;
+    a file whose unpickling would run code is refused, naming what it holds."""
+    path = Path(path)
     if not path.is_file():
-        raise DatasetError(path, "checkpoint not found")
+        raise DatasetError(path, f"{what} not found")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickles it did not write; the refusal says more
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         named = re.search(r"GLOBAL ([\w.]+)", str(error))
         raise DatasetError(path, f"refused: it holds {named.group(1) if named else 'a Python object'}, not only tensors "
@@ -68,10 +81,7 @@ def load(path: Path) -> dict:
                                  "trust the file (e.g. one an older dfer wrote), convert it: "
                                  "dfer checkpoint upgrade OLD NEW") from None
     except Exception as error:  # torch raises several types for a damaged file
-        raise DatasetError(path, f"cannot read as a checkpoint ({error})") from None
-    if not isinstance(payload, dict) or "model" not in payload:
-        raise DatasetError(path, "not a dfer checkpoint: expected a dict with a 'model' state")
-    return payload
+        raise DatasetError(path, f"cannot read as a {what} ({error})") from None
 
 
 def upgrade(source: str | Path, target: str | Path) -> Path:

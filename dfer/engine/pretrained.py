@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 import torch
 
+from dfer.engine import checkpoint
 from dfer.errors import DatasetError, InputError
 
 TORCHVISION = "torchvision:"
@@ -101,12 +102,7 @@ def read_state(source: str, model: torch.nn.Module, progress: bool = True) -> di
     if not path.is_file():
         raise DatasetError(path, f"model.pretrained: no such file (give a state dict, a dfer checkpoint, or "
                            f"{TORCHVISION}<WEIGHTS>)")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # pickle refusals, truncated files, not a torch file at all
-        raise DatasetError(path, f"model.pretrained: not a readable tensor file ({type(error).__name__}: "
-                           f"{str(error).splitlines()[0][:200]}); only plain state dicts are read") from None
-    return state_dict_of(state, path)
+    return state_dict_of(checkpoint.safe_load(path, "weights file"), path)
 
 
 def state_dict_of(state, path: Path) -> dict[str, torch.Tensor]:
@@ -138,7 +134,7 @@ def torchvision_state(model: torch.nn.Module, weights_name: str, progress: bool 
                          f"{', '.join(w.name for w in weights_enum)}") from None
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(urlparse(weights.url).path).name
     if cached.is_file():
-        return state_dict_of(torch.load(cached, map_location="cpu", weights_only=True), cached)
+        return state_dict_of(checkpoint.safe_load(cached, "weights file"), cached)
     try:
         state = torch.hub.load_state_dict_from_url(weights.url, map_location="cpu", progress=progress,
                                                    weights_only=True)

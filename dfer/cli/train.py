@@ -18,7 +18,7 @@ def add_parser(commands) -> None:
                        "may change only in data.root, data.workers, train.progress, train.eval_batch_size)")
     train.add_argument("--force", action="store_true", help="replace an earlier run of the same name (deleted first); "
                        "without it, or --resume, such a run is refused")
-    train.add_argument("--folds", help="DFEW 5-fold protocol over these folds, e.g. 1-5 or 1,3")
+    train.add_argument("--folds", help="the 5-fold protocol (DFEW, MAFW) over these folds, e.g. 1-5 or 1,3")
     train.add_argument("--seeds", help="one run per seed, e.g. 0,1,2 (in OUT/NAME/seed_S), then the mean ± std of "
                        "WAR and UAR in OUT/NAME/results/seeds.json")
     train.set_defaults(run=run)

@@ -45,6 +45,7 @@ class DataConfig:
     crop_scale: list[float] = field(default_factory=lambda: [0.8, 1.0])
     workers: int = 2
     strict: bool = False
+    classes: Literal["shared", "all"] = "shared"
 
 
 @dataclass

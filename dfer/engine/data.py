@@ -28,7 +28,7 @@ def load_clips(data: DataConfig, seed: int, validation: bool = True) -> pd.DataF
         raise DatasetError(data.root, f"the config says data.format={data.format}, but this looks like {found}")
     options = reader_options(data.format, data.fold, data.setup, data.source, with_scene=data.scene)
     table = read_dataset(data.root, format=data.format, **options)
-    if tuple(table.attrs.get("classes", labels.EXPRESSIONS)) != labels.EXPRESSIONS:
+    if tuple(table.attrs.get("classes", labels.EXPRESSIONS)) != labels.EXPRESSIONS and data.classes == "shared":
         table = _shared_classes(table, data)
     if validation and not (table["split"] == "val").any() and data.val_fraction > 0:
         table = carve_validation(table, fraction=data.val_fraction, seed=seed)
@@ -42,10 +42,11 @@ def load_clips(data: DataConfig, seed: int, validation: bool = True) -> pd.DataF
 
 
 def _shared_classes(table: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
-    """A dataset with its own vocabulary (MAFW's 11 classes) trains on the classes dfer's 7 share."""
+    """A dataset with its own vocabulary (MAFW's 11 classes) on the classes dfer's 7 share
+    (``data.classes: shared``; ``all`` keeps the dataset's own)."""
     if data.format != "mafw":
-        raise DatasetError(data.root, f"labels index {len(table.attrs['classes'])} classes of their own; dfer "
-                           f"trains on its 7 ({', '.join(labels.EXPRESSIONS)})")
+        raise DatasetError(data.root, f"labels index {len(table.attrs['classes'])} classes of their own, which dfer "
+                           "cannot map onto its 7; train on them with data.classes=all")
     shared = shared_classes(table)
     print(f"{data.root}: MAFW's {len(table)} clips → the {len(shared)} of the 7 classes dfer shares with it "
           "(contempt, anxiety, helplessness and disappointment left out)", flush=True)
@@ -53,7 +54,7 @@ def _shared_classes(table: pd.DataFrame, data: DataConfig) -> pd.DataFrame:
 
 
 def make_dataset(table: pd.DataFrame, data: DataConfig, train: bool, seed: int, views: int = 1,
-                 soft_targets: bool = False) -> ClipDataset:
+                 soft_targets: bool = False, num_classes: int = labels.NUM_CLASSES) -> ClipDataset:
     """A ClipDataset with the config's sampler and the papers' train or test transforms (``views``
     test clips per row; vote distributions as ``target`` with ``soft_targets``)."""
     try:
@@ -71,7 +72,7 @@ def make_dataset(table: pd.DataFrame, data: DataConfig, train: bool, seed: int, 
         seed=seed,
         views=views,
         soft_targets=soft_targets,
-        num_classes=labels.NUM_CLASSES,
+        num_classes=num_classes,
     )
 
 
@@ -88,7 +89,7 @@ def make_loader(
     if batch_size % world:
         raise ConfigError(f"train.batch_size={batch_size} is not divisible by the {world} processes")
     if balanced:
-        sampler = ClassBalancedSampler(dataset.table["label"].to_numpy(), labels.NUM_CLASSES, seed, rank, world)
+        sampler = ClassBalancedSampler(dataset.table["label"].to_numpy(), dataset.num_classes, seed, rank, world)
     else:
         sampler = DistributedSampler(dataset, num_replicas=world, rank=rank, shuffle=shuffle, seed=seed)
     loader = DataLoader(

@@ -19,6 +19,7 @@ from dfer.engine.config import RunConfig
 from dfer.engine.data import make_dataset, make_loader
 from dfer.engine.inference import load_checkpoint, predict
 from dfer.engine.plots import plot_activation, plot_tsne
+from dfer.errors import DatasetError
 from dfer.io.atomic import atomic_path, write_json, write_table
 from dfer.metrics.classification import classification_report, grouped_metrics
 from dfer.metrics.plots import plot_confusion
@@ -46,7 +47,12 @@ def predict_split(config: RunConfig, table: pd.DataFrame, weights: Path, split: 
     ``views`` test clips per video (default ``eval.clips``)."""
     device = device or torch.device("cuda" if torch.cuda.is_available() else "cpu")
     views = config.eval.clips if views is None else views
-    model, _ = load_checkpoint(weights, device, config)
+    model, _, classes = load_checkpoint(weights, device, config)
+    data_classes = tuple(table.attrs.get("classes", labels.EXPRESSIONS))
+    if data_classes != classes:
+        raise DatasetError(weights, f"the checkpoint classifies {len(classes)} classes ({', '.join(classes)}) but the "
+                           f"data's labels index {len(data_classes)} ({', '.join(data_classes)}); evaluate with the "
+                           "data.classes the model was trained with")
     rows = table[table["split"] == split].reset_index(drop=True)
     loader, _ = make_loader(make_dataset(rows, config.data, train=False, seed=config.seed, views=views),
                             config.train.eval_batch_size or config.train.batch_size, shuffle=False,
@@ -57,15 +63,16 @@ def predict_split(config: RunConfig, table: pd.DataFrame, weights: Path, split: 
     frame = pd.DataFrame({
         "clip_id": clips["clip_id"].to_numpy(),
         "label": raw["label"],
-        "expression": [labels.EXPRESSIONS[i] for i in raw["label"]],
+        "expression": [classes[i] for i in raw["label"]],
         "prediction": raw["prediction"],
-        "predicted": [labels.EXPRESSIONS[i] for i in raw["prediction"]],
-        **{f"p_{name}": raw["probabilities"][:, i] for i, name in enumerate(labels.EXPRESSIONS)},
+        "predicted": [classes[i] for i in raw["prediction"]],
+        **{f"p_{name}": raw["probabilities"][:, i] for i, name in enumerate(classes)},
         "scene": clips["scene"].to_numpy(),
         "scenario": clips["scenario"].to_numpy(),
     })
     if "located_clip" in raw:
         frame["located_clip"] = raw["located_clip"].astype(int)
+    frame.attrs["classes"] = classes
     return frame, raw
 
 
@@ -77,31 +84,33 @@ def evaluate_split(config: RunConfig, table: pd.DataFrame, weights: Path, split:
     if config.eval.clips == 1:
         return predictions, raw, {}
     single, _ = predict_split(config, table, weights, split, device, views=1)
-    report = classification_report(single["label"], single["prediction"], list(labels.EXPRESSIONS))
+    report = classification_report(single["label"], single["prediction"], list(single.attrs["classes"]))
     return predictions, raw, {"eval_clips": config.eval.clips,
                               "single_clip": {"war": report["war"], "uar": report["uar"]}}
 
 
 def write_results(predictions: pd.DataFrame, raw: dict, out: Path, extra: dict | None = None) -> dict:
-    """Write a results folder for one set of test predictions; returns the metrics."""
+    """Write a results folder for one set of test predictions (classes in ``predictions.attrs``, by
+    default dfer's 7); returns the metrics."""
+    classes = list(predictions.attrs.get("classes", labels.EXPRESSIONS))
     write_table(out / "predictions.parquet", predictions)
     write_table(out / "predictions.csv", predictions)
-    report = classification_report(predictions["label"], predictions["prediction"], list(labels.EXPRESSIONS))
+    report = classification_report(predictions["label"], predictions["prediction"], classes)
     metrics = {**(extra or {}), **report, "clips": len(predictions)}
     confusion = np.asarray(report["confusion"])
     with atomic_path(out / "confusion.csv") as partial:
-        pd.DataFrame(confusion, index=labels.EXPRESSIONS, columns=labels.EXPRESSIONS).rename_axis(
+        pd.DataFrame(confusion, index=classes, columns=classes).rename_axis(
             "true \\ predicted").to_csv(partial)
-    plot_confusion(confusion, list(labels.EXPRESSIONS), out / "confusion.png", title=f"WAR {report['war']:.2%}  "
+    plot_confusion(confusion, classes, out / "confusion.png", title=f"WAR {report['war']:.2%}  "
                    f"UAR {report['uar']:.2%}")
     for group in ("scenario", "scene"):
         if (predictions[group] != "").any():
-            table = grouped_metrics(predictions["label"], predictions["prediction"], predictions[group])
+            table = grouped_metrics(predictions["label"], predictions["prediction"], predictions[group], len(classes))
             with atomic_path(out / f"per_{group}.csv") as partial:
                 table.to_csv(partial)
             metrics[f"per_{group}"] = table.reset_index().to_dict("records")
     if "features" in raw and len(predictions) >= 5:
-        plot_tsne(raw["features"], predictions["label"].to_numpy(), out / "tsne.png")
+        plot_tsne(raw["features"], predictions["label"].to_numpy(), out / "tsne.png", classes=tuple(classes))
     if "clip_scores" in raw:
         plot_activation(raw["clip_scores"], predictions, out / "activation_maps.png")
     write_json(out / "metrics.json", metrics)

@@ -26,34 +26,42 @@ from dfer.errors import DatasetError
 from dfer.models.zoo import build_model
 
 
-def model_from_config(config: ModelConfig) -> torch.nn.Module:
-    """The configured zoo model with dfer's 7 canonical classes, randomly initialised."""
+def model_from_config(config: ModelConfig, num_classes: int = labels.NUM_CLASSES) -> torch.nn.Module:
+    """The configured zoo model (by default with dfer's 7 canonical classes), randomly initialised."""
     try:
-        return build_model(config.name, num_classes=labels.NUM_CLASSES, **config.options)
+        return build_model(config.name, num_classes=num_classes, **config.options)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"model: {error}") from None
 
 
-def load_weights(model: torch.nn.Module, path: str | Path, model_name: str, payload: dict | None = None) -> dict:
+def load_weights(model: torch.nn.Module, path: str | Path, model_name: str, payload: dict | None = None,
+                 num_classes: int = labels.NUM_CLASSES) -> dict:
     """Load the weights of the checkpoint at ``path`` (or its already read ``payload``) into
-    ``model``; returns the payload (optimizer and RNG states too, for a resumed run)."""
+    ``model`` (of ``num_classes`` classes); returns the payload (optimizer and RNG states too, for
+    a resumed run)."""
     payload = checkpoint.load(path) if payload is None else payload
-    checkpoint.load_model_weights(model, payload, Path(path), model_name, labels.NUM_CLASSES)
+    checkpoint.load_model_weights(model, payload, Path(path), model_name, num_classes)
     return payload
 
 
+def checkpoint_classes(payload: dict) -> tuple[str, ...]:
+    """The class names a checkpoint's outputs stand for (dfer's 7 for files that do not say)."""
+    return tuple(payload.get("classes") or labels.EXPRESSIONS)
+
+
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", config: RunConfig | None = None
-                    ) -> tuple[torch.nn.Module, RunConfig]:
-    """The model of a ``dfer train`` checkpoint, weights loaded, in eval mode on ``device``, and its
-    run config (the one recorded in the checkpoint, unless ``config`` is given)."""
+                    ) -> tuple[torch.nn.Module, RunConfig, tuple[str, ...]]:
+    """The model of a ``dfer train`` checkpoint, weights loaded, in eval mode on ``device``, its
+    run config (the one recorded in the checkpoint, unless ``config`` is given) and its classes."""
     payload = checkpoint.load(path)
     if config is None:
         if "config" not in payload or "model_name" not in payload:
             raise DatasetError(path, "not a dfer training checkpoint (no config/model_name); train one with `dfer train`")
         config = build(RunConfig, payload["config"], "")
-    model = model_from_config(config.model)
-    load_weights(model, path, config.model.name, payload)
-    return model.to(device).eval(), config
+    classes = checkpoint_classes(payload)
+    model = model_from_config(config.model, len(classes))
+    load_weights(model, path, config.model.name, payload, len(classes))
+    return model.to(device).eval(), config, classes
 
 
 def trained_config(path: str | Path) -> RunConfig | None:
@@ -85,7 +93,11 @@ class VideoModel:
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "VideoModel":
         """The checkpoint at ``path`` (see :func:`load_checkpoint`) with its config's test sampler and transforms."""
-        model, config = load_checkpoint(path, device)
+        model, config, classes = load_checkpoint(path, device)
+        if classes != labels.EXPRESSIONS:
+            raise DatasetError(path, f"this checkpoint classifies {len(classes)} classes of its own ({', '.join(classes)}); "
+                               f"clips are classified into dfer's 7 ({', '.join(labels.EXPRESSIONS)}) here. "
+                               "Evaluate it with dfer evaluate, or train on the shared classes (data.classes=shared)")
         return cls(model, config, f"{config.model.name} ({Path(path).name})", device)
 
     def window_input(self, faces: list[np.ndarray], scenes: list[np.ndarray] | None):

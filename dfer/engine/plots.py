@@ -11,7 +11,8 @@ from dfer import labels
 from dfer.io.figures import plt, save_png
 
 
-def plot_tsne(features: np.ndarray, label_ids: np.ndarray, path: Path, seed: int = 0) -> None:
+def plot_tsne(features: np.ndarray, label_ids: np.ndarray, path: Path, seed: int = 0,
+              classes: tuple[str, ...] = labels.EXPRESSIONS) -> None:
     """2-D t-SNE of the penultimate features, coloured by true expression. Features that are all the
     same (a collapsed model) or not finite get a figure saying so: t-SNE has nothing to lay out
     there, and scikit-learn's Barnes–Hut t-SNE crashes the process on such input."""
@@ -28,7 +29,7 @@ def plot_tsne(features: np.ndarray, label_ids: np.ndarray, path: Path, seed: int
     perplexity = float(min(30, max(2, (len(features) - 1) // 3)))
     points = TSNE(n_components=2, perplexity=perplexity, random_state=seed, init="pca").fit_transform(values)
     figure, axis = plt.subplots(figsize=(6, 5))
-    for index, name in enumerate(labels.EXPRESSIONS):
+    for index, name in enumerate(classes):
         chosen = label_ids == index
         if chosen.any():
             axis.scatter(points[chosen, 0], points[chosen, 1], s=12, label=name)
@@ -48,7 +49,7 @@ def plot_activation(clip_scores: np.ndarray, predictions: pd.DataFrame, path: Pa
         located = int(predictions["located_clip"].iloc[row]) if "located_clip" in predictions else int(scores.argmax())
         bars = axis.bar(np.arange(len(scores)), scores, color="#9ab")
         bars[located].set_color("#d62")
-        axis.set_ylabel(labels.EXPRESSIONS[predicted], rotation=0, ha="right", fontsize=8)
+        axis.set_ylabel(predictions["predicted"].iloc[row], rotation=0, ha="right", fontsize=8)
         axis.set_title(f"{predictions['clip_id'].iloc[row]} (true {predictions['expression'].iloc[row]})",
                        fontsize=8, loc="left")
         axis.set_xticks(np.arange(len(scores)))

@@ -1,7 +1,8 @@
 """The papers' protocols over single runs: one split, DFEW's 5 folds, FERV39k's cross-scenario matrix.
 
 - ``single``: train on the training clips, select on validation, test once (FERV39k setups, manifests).
-- ``dfew_folds``: one run per fold; results per fold and both aggregates, named: ``pooled`` (all
+- ``dfew_folds``: one run per fold (DFEW's 5 folds; MAFW's follow the same protocol); results per
+  fold and both aggregates, named: ``pooled`` (all
   folds' test predictions pooled, as the DFEW paper reports) and ``mean_of_folds`` (later papers).
 - ``cross_scenario``: train on each FERV39k scenario in turn and test on every scenario's test clips
   (FERV39k Table 3: rows trained on, columns tested on).
@@ -145,8 +146,9 @@ def _train_and_test(config: RunConfig, directory: Path, table: pd.DataFrame, res
 
 
 def _dfew_folds(config: RunConfig, resume: bool, dist: Distributed) -> dict:
-    if config.data.format != "dfew":
-        raise InputError(f"protocol dfew_folds needs data.format=dfew, not {config.data.format}")
+    if config.data.format not in ("dfew", "mafw"):
+        raise InputError(f"protocol dfew_folds needs data.format=dfew or mafw (datasets with 5 folds), "
+                         f"not {config.data.format}")
     per_fold, predictions = {}, []
     for fold in config.folds:
         fold_config = copy.deepcopy(config)
@@ -159,7 +161,8 @@ def _dfew_folds(config: RunConfig, resume: bool, dist: Distributed) -> dict:
             predictions.append(fold_predictions.assign(fold=fold))
     if not dist.is_main:
         return {}
-    aggregates = pooled_and_mean([(p["label"].to_numpy(), p["prediction"].to_numpy()) for p in predictions])
+    aggregates = pooled_and_mean([(p["label"].to_numpy(), p["prediction"].to_numpy()) for p in predictions],
+                                 len(predictions[0].attrs.get("classes", labels.EXPRESSIONS)))
     summary = {"protocol": "dfew_folds",
                "per_fold": {fold: {"war": m["war"], "uar": m["uar"], "clips": m["clips"]} for fold, m in per_fold.items()},
                "pooled": aggregates["pooled"], "mean_of_folds": aggregates["mean_of_folds"]}

@@ -49,24 +49,24 @@ class TrainResult:
     epochs_run: int
 
 
-def build_from_config(config: RunConfig, class_counts: np.ndarray | None = None,
-                      gather=None) -> tuple[torch.nn.Module, DFERLoss, Transfer | None]:
-    """The configured model (with the user's initial or pretrained weights, if any), its loss
-    (class weights from the training clips' ``class_counts``; ``gather`` see :class:`DFERLoss`) and
-    what pretrained weights were loaded (None without ``model.pretrained``)."""
-    model = model_from_config(config.model)
+def build_from_config(config: RunConfig, class_counts: np.ndarray | None = None, gather=None,
+                      num_classes: int = labels.NUM_CLASSES) -> tuple[torch.nn.Module, DFERLoss, Transfer | None]:
+    """The configured model of ``num_classes`` classes (with the user's initial or pretrained
+    weights, if any), its loss (class weights from the training clips' ``class_counts``; ``gather``
+    see :class:`DFERLoss`) and what pretrained weights were loaded (None without ``model.pretrained``)."""
+    model = model_from_config(config.model, num_classes)
     transfer = None
     if config.model.pretrained:
         transfer = load_pretrained(model, config.model.pretrained, progress=config.train.progress)
     if config.model.checkpoint:
-        load_weights(model, config.model.checkpoint, config.model.name)
+        load_weights(model, config.model.checkpoint, config.model.name, num_classes=num_classes)
     weights = None
     if config.loss.class_weights == "balanced":
         if class_counts is None:
             raise ConfigError("loss.class_weights=balanced needs the training clips' class counts")
         weights = torch.from_numpy(balanced_class_weights(class_counts)).float()
     try:
-        loss = DFERLoss(kind=config.loss.kind, lam=config.loss.lam, num_classes=labels.NUM_CLASSES,
+        loss = DFERLoss(kind=config.loss.kind, lam=config.loss.lam, num_classes=num_classes,
                         feature_dim=model.feature_dim, label_smoothing=config.loss.label_smoothing,
                         center_alpha=config.loss.center_alpha, class_weights=weights, gather=gather)
     except ValueError as error:
@@ -150,9 +150,11 @@ class Trainer:
         self.device = self.dist.device
         configure_determinism(config)
         self.table = table if table is not None else load_clips(config.data, config.seed)
+        self.classes = tuple(self.table.attrs.get("classes", labels.EXPRESSIONS))  # what the labels index
         train_rows = self.table[self.table["split"] == "train"]
         self.model, self.loss, self.transfer = build_from_config(
-            config, class_counts(train_rows["label"], labels.NUM_CLASSES), gather=self.dist.gather_batch)
+            config, class_counts(train_rows["label"], len(self.classes)), gather=self.dist.gather_batch,
+            num_classes=len(self.classes))
         self.frozen = freeze(self.model, config.train.freeze)
         self.model.to(self.device)
         self.loss.to(self.device)
@@ -163,7 +165,7 @@ class Trainer:
         self.amp = config.train.amp and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
         self.train_set = make_dataset(train_rows, config.data, train=True, seed=config.seed,
-                                      soft_targets=config.loss.soft_targets)
+                                      soft_targets=config.loss.soft_targets, num_classes=len(self.classes))
         self.train_loader, self.train_sampler = make_loader(
             self.train_set, config.train.batch_size, shuffle=True, seed=config.seed,
             workers=config.data.workers, rank=self.dist.rank, world=self.dist.world,
@@ -186,7 +188,7 @@ class Trainer:
         path = self.checkpoints / "last.pt"
         if not path.is_file():
             return False
-        state = load_weights(self.model, path, self.config.model.name)
+        state = load_weights(self.model, path, self.config.model.name, num_classes=len(self.classes))
         try:
             self.optimizer.load_state_dict(state["optimizer"])
         except ValueError as error:  # e.g. a run of dfer < 0.2, whose center-loss centres were optimised
@@ -288,7 +290,7 @@ class Trainer:
         probabilities = torch.from_numpy(val["probabilities"]).clamp_min(1e-12)
         loss = torch.nn.functional.nll_loss(probabilities.log(), torch.from_numpy(val["label"])).item()
         return {"loss": loss, "war": war(val["label"], val["prediction"]),
-                "uar": uar(val["label"], val["prediction"], labels.NUM_CLASSES)}
+                "uar": uar(val["label"], val["prediction"], len(self.classes))}
 
     def _step_scheduler(self, value: float) -> None:
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -302,7 +304,7 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(), "scaler": self.scaler.state_dict(),
             "loss": self.loss.state_dict(), "epoch": self.epoch, "best": self.best, "history": self.history,
             "rng": checkpoint.rng_state(), "config": to_dict(self.config), "model_name": self.config.model.name,
-            "num_classes": labels.NUM_CLASSES, "classes": list(labels.EXPRESSIONS), "dfer_version": __version__,
+            "num_classes": len(self.classes), "classes": list(self.classes), "dfer_version": __version__,
         }
         if improved:  # best.pt first: a last.pt that records a best epoch always has its best.pt
             checkpoint.save(self.checkpoints / "best.pt", payload)
@@ -328,5 +330,5 @@ class Trainer:
     def _write_splits(self) -> None:
         """Which clip is in which split (the validation carve included), for the run's record."""
         splits = self.table[["clip_id", "split", "label"]].assign(
-            expression=[labels.EXPRESSIONS[i] for i in self.table["label"]])
+            expression=[self.classes[i] for i in self.table["label"]])
         write_table(self.run_dir / "splits.csv", splits)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from dfer import labels
 from dfer.data.formats import reader_options
 from dfer.engine.config import load_config
 from dfer.engine.data import load_clips, make_dataset, make_loader
@@ -15,8 +16,8 @@ from tests.conftest import CONFIGS, make_checkpoint
 
 def test_load_checkpoint_restores_the_model_and_its_config(tmp_path):
     path = make_checkpoint(tmp_path, "ferv39k_2d")
-    model, config = load_checkpoint(path)
-    assert config == load_config(CONFIGS / "ferv39k_2d.yaml") and not model.training
+    model, config, classes = load_checkpoint(path)
+    assert config == load_config(CONFIGS / "ferv39k_2d.yaml") and not model.training and classes == labels.EXPRESSIONS
     saved = torch.load(path, weights_only=False)["model"]
     assert all(torch.equal(model.state_dict()[key], value) for key, value in saved.items())
     other = load_config(CONFIGS / "ferv39k_2d_lstm.yaml")  # another model than the weights were made for
@@ -29,7 +30,7 @@ def test_a_weights_only_file_is_not_a_training_checkpoint(tmp_path):
     torch.save({"model": model.state_dict()}, tmp_path / "bare.pt")
     with pytest.raises(DatasetError, match="not a dfer training checkpoint"):
         load_checkpoint(tmp_path / "bare.pt")
-    loaded, _ = load_checkpoint(tmp_path / "bare.pt", config=load_config(CONFIGS / "ferv39k_2d.yaml"))  # with a config
+    loaded, _, _ = load_checkpoint(tmp_path / "bare.pt", config=load_config(CONFIGS / "ferv39k_2d.yaml"))  # with a config
     assert all(torch.equal(loaded.state_dict()[key], value) for key, value in model.state_dict().items())
 
 
@@ -51,7 +52,7 @@ def test_predict_loop_covers_every_clip_once(synthetic, tmp_path):
     table = load_clips(config.data, config.seed)
     rows = table[table.split == "test"].reset_index(drop=True)
     loader, _ = make_loader(make_dataset(rows, config.data, train=False, seed=0), 5, shuffle=False, seed=0, workers=0)
-    model, _ = load_checkpoint(make_checkpoint(tmp_path, "ferv39k_2d"))
+    model, _, _ = load_checkpoint(make_checkpoint(tmp_path, "ferv39k_2d"))
     raw = predict(model, loader, torch.device("cpu"), keep_features=True)
     assert sorted(raw["index"].tolist()) == list(range(len(rows))) and raw["clip_id"] == rows.clip_id.tolist()
     assert raw["probabilities"].shape == (len(rows), 7) and np.allclose(raw["probabilities"].sum(axis=1), 1, atol=1e-5)

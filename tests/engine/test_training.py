@@ -178,3 +178,37 @@ def test_balanced_sampler_class_weights_and_soft_targets_train_on_dfew(synthetic
     assert weights[counts.idxmax()] < weights[counts.idxmin()]  # the rarest class weighs most
     assert type(trainer.train_sampler).__name__ == "ClassBalancedSampler"
     assert run(config)["clips"] > 0
+
+
+def test_mafw_trains_on_its_own_11_classes(synthetic, tmp_path):
+    from dfer import labels
+    from dfer.engine.data import load_clips
+    from dfer.engine.evaluate import evaluate_split
+    from dfer.engine.inference import VideoModel, load_checkpoint
+
+    config = tiny(synthetic("mafw", clips=70), tmp_path, "data.format=mafw", "data.classes=all", "name=m",
+                  "train.epochs=1", "train.max_steps_per_epoch=2", "data.fold=1")
+    metrics = run(config)
+    best = tmp_path / "m" / "checkpoints" / "best.pt"
+    model, _, classes = load_checkpoint(best)
+    assert classes == labels.MAFW_EXPRESSIONS and model.classifier.out_features == 11
+    predictions = pd.read_csv(tmp_path / "m" / "results" / "predictions.csv")
+    assert {f"p_{name}" for name in labels.MAFW_EXPRESSIONS} <= set(predictions.columns)
+    assert predictions["label"].max() > 6  # MAFW's own classes (contempt …) are tested
+    confusion = pd.read_csv(tmp_path / "m" / "results" / "confusion.csv", index_col=0)
+    assert confusion.shape == (11, 11) and len(metrics["recall"]) == 11
+    with pytest.raises(ValueError, match="11 classes of its own"):
+        VideoModel.from_checkpoint(best)
+    shared = tiny(synthetic("mafw", clips=70), tmp_path, "data.format=mafw", "data.fold=1")  # data.classes=shared
+    with pytest.raises(ValueError, match="the checkpoint classifies 11 classes .* but the data's labels index 7"):
+        evaluate_split(shared, load_clips(shared.data, 0), best)
+
+
+def test_mafw_follows_the_5_fold_protocol(synthetic, tmp_path):
+    config = tiny(synthetic("mafw", clips=70), tmp_path, "data.format=mafw", "data.classes=all", "name=f",
+                  "protocol=dfew_folds", "folds=[1, 2]", "train.epochs=1", "train.max_steps_per_epoch=1")
+    summary = run(config)
+    assert set(summary["per_fold"]) == {1, 2} and 0 <= summary["pooled"]["uar"] <= 1
+    folds = [pd.read_csv(tmp_path / "f" / f"fold_{fold}" / "splits.csv") for fold in (1, 2)]
+    assert set(folds[0].loc[folds[0].split == "test", "clip_id"]).isdisjoint(folds[1].loc[folds[1].split == "test",
+                                                                                           "clip_id"])

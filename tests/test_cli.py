@@ -64,7 +64,8 @@ def test_every_command_has_help():
     for command in (["synth"], ["data", "stats"], ["data", "check"], ["data", "tim"], ["data", "pack"], ["demo"],
                     ["preprocess"], ["predict"], ["assets", "fetch"], ["assets", "list"], ["train"], ["evaluate"],
                     ["models", "list"], ["models", "info"], ["checkpoint", "upgrade"], ["build", "candidates"],
-                    ["annotate", "plan"], ["annotate", "votes"], ["annotate", "intervals"], ["spot", "train"],
+                    ["annotate", "plan"], ["annotate", "votes"], ["annotate", "intervals"], ["annotate", "tokens"],
+                    ["annotate", "serve"], ["spot", "train"],
                     ["spot", "evaluate"], ["spot", "predict"], ["spot", "features"]):
         result = run(*command, "--help")
         assert result.returncode == 0 and "usage: dfer" in result.stdout

@@ -57,6 +57,21 @@ def add_parser(commands) -> None:
     step.add_argument("--id-column", default="clip_id")
     step.add_argument("--threshold", type=int, default=6, help="single label when a class has more votes (default 6)")
     step.add_argument("--out", required=True, type=Path, help="table (CSV); the agreement report goes beside it (.json)")
+    step = steps.add_parser("tokens", help="a login link per worker and one for the admin (printed once; stored "
+                            "hashed; earlier links stop working)")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--base-url", default="http://127.0.0.1:8000",
+                      help="where annotators reach `dfer annotate serve` (default http://127.0.0.1:8000)")
+    step.add_argument("--out", type=Path, help="also write the links to this CSV (worker_id, role, link)")
+    step = steps.add_parser("serve", help="the labelling web app over the database (log in with the links of "
+                            "`dfer annotate tokens`)")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--media", required=True, type=Path, help="folder the clips' paths are relative to; "
+                      "nothing outside it is served")
+    step.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine "
+                      "only; put a reverse proxy with HTTPS in front to open it to others)")
+    step.add_argument("--port", type=int, default=8000)
+    step.add_argument("--vocabulary", type=Path, help="(word, expression) CSV (default: the 26 FERV39k-style words)")
     step = steps.add_parser("intervals", help="SDFE-LV: several annotators' intervals → max-voted final intervals")
     step.add_argument("annotations", type=Path, help='JSON {video: {"frames": N, "annotations": {annotator: [[on, off, cat], …]}}}')
     step.add_argument("--out", required=True, type=Path)
@@ -104,7 +119,35 @@ def run(args) -> int:
     if args.command == "build":
         return _candidates(args)
     return {"plan": _plan, "import": _import, "qc": _qc, "export": _export, "dump": _dump, "reassign": _reassign,
-            "aggregate": _aggregate, "votes": _votes, "intervals": _intervals}[args.annotate_command](args)
+            "aggregate": _aggregate, "votes": _votes, "intervals": _intervals, "tokens": _tokens,
+            "serve": _serve}[args.annotate_command](args)
+
+
+def _tokens(args) -> int:
+    import pandas as pd
+
+    from dfer.io.atomic import write_table
+    from dfer.web.store import issue_tokens
+
+    issued = issue_tokens(args.db)
+    base = args.base_url.rstrip("/")
+    links = pd.DataFrame([{"worker_id": t["worker_id"] or "", "role": t["role"], "link": f"{base}/login/{t['token']}"}
+                          for t in issued])
+    for row in links.itertuples():
+        print(f"{row.role:13s} {row.worker_id or '(admin)':20s} {row.link}")
+    if args.out:
+        write_table(args.out, links)
+    print(f"{len(links)} links; only their hashes are stored in {args.db}: give each person their own, and run "
+          "this again to replace them all")
+    return 0
+
+
+def _serve(args) -> int:
+    from dfer.curation.annotation import VOCABULARY
+    from dfer.web.app import serve
+
+    serve(args.db, args.media, host=args.host, port=args.port, words_file=args.vocabulary or VOCABULARY)
+    return 0
 
 
 def _plan(args) -> int:

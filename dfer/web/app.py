@@ -1,0 +1,162 @@
+"""``dfer annotate serve``: the labelling web app over the annotation database (Starlette, ASGI).
+
+- ``GET /login/<token>`` — the link ``dfer annotate tokens`` prints; sets an HttpOnly,
+  SameSite=Strict session cookie and sends the caller home.
+- ``GET /`` — an annotator's sets (copies) with progress; the admin's overview.
+- ``GET /copy/<copy>`` — the labelling page; ``GET /api/copies/<copy>/tasks`` its tasks (hidden ids
+  and the caller's answers only), ``PUT /api/answers/<task>`` ``{"word"}`` saves one answer as it
+  is given, ``POST /api/copies/<copy>/submit`` declares the set finished.
+- ``GET /media/<task>`` — the task's clip, from ``--media`` only, with HTTP Range requests.
+
+Every request is checked against its caller: another annotator's set, task or clip answers 404, as
+an unknown one does; clip ids, paths, gold labels and other annotators' answers never leave the
+server. Each request opens its own SQLite connection (WAL), and each answer is one transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pandas as pd
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from dfer.curation.annotation import VOCABULARY, vocabulary
+from dfer.errors import DatasetError
+from dfer.web import pages
+from dfer.web.store import Caller, NotFound, Refused, caller, copies, login, media_file, open_store, save_answer
+from dfer.web.store import submit, tasks
+
+COOKIE = "dfer_session"
+STATIC = Path(__file__).parent / "static"
+
+
+def create_app(database: str | Path, media: str | Path, words_file: str | Path = VOCABULARY) -> Starlette:
+    """The app serving ``database`` (made by ``dfer annotate plan``) and the clips under ``media``."""
+    database, media = Path(database), Path(media)
+    with closing(open_store(database)):  # refuse a bad --db now, not at the first request
+        pass
+    if not media.is_dir():
+        raise DatasetError(media, "--media must be the folder holding the clips")
+    words = vocabulary(words_file)
+    table = pd.read_csv(words_file, dtype=str)
+    choices = [(str(w).strip().lower(), str(e).strip().lower()) for w, e in zip(table.word, table.expression)]
+    keys = pages.shortcuts(choices)
+
+    def connection() -> sqlite3.Connection:
+        return open_store(database)
+
+    def who(request: Request, db: sqlite3.Connection) -> Caller | None:
+        return caller(db, request.cookies.get(COOKIE))
+
+    def log_in(request: Request) -> Response:
+        with closing(connection()) as db:
+            session = login(db, request.path_params["token"])
+        if session is None:
+            return HTMLResponse(pages.message("not a valid link", "This login link is not valid (any more). Ask the "
+                                              "person who runs the annotation for a new one."), status_code=403)
+        response = RedirectResponse("/", status_code=303)
+        response.set_cookie(COOKIE, session, httponly=True, samesite="strict", path="/",
+                            secure=request.url.scheme == "https")
+        return response
+
+    def home(request: Request) -> Response:
+        with closing(connection()) as db:
+            person = who(request, db)
+            if person is None:
+                return _login_needed()
+            if person.is_admin:
+                return HTMLResponse(pages.message("admin", "The dashboard is not built yet; run dfer annotate qc, "
+                                                  "reassign and export from the command line."))
+            return HTMLResponse(pages.copy_list(person.worker_id, copies(db, person)))
+
+    def labelling(request: Request) -> Response:
+        copy_id = request.path_params["copy"]
+        with closing(connection()) as db:
+            person = who(request, db)
+            if person is None:
+                return _login_needed()
+            try:
+                tasks(db, person, copy_id)
+            except NotFound:
+                return HTMLResponse(pages.message("not found", "There is no such set of clips."), status_code=404)
+        return HTMLResponse(pages.labelling(copy_id, choices, keys))
+
+    def api(handler, reads_word: bool = False):
+        """A JSON endpoint: the body's ``word`` read (400 if it is not ``{"word": "…"}``), the caller
+        checked (401), then ``handler(path parameters, db, caller, word)`` in a worker thread;
+        NotFound → 404, Refused → 409."""
+        def call(parameters: dict, session: str | None, word: str | None) -> Response:
+            with closing(connection()) as db:
+                person = caller(db, session)
+                if person is None or person.is_admin:
+                    return JSONResponse({"error": "log in with your link first"}, status_code=401)
+                try:
+                    return JSONResponse(handler(parameters, db, person, word))
+                except NotFound:
+                    return JSONResponse({"error": "not found"}, status_code=404)
+                except Refused as refusal:
+                    return JSONResponse({"error": str(refusal)}, status_code=409)
+
+        async def endpoint(request: Request) -> Response:
+            word = None
+            if reads_word:
+                try:
+                    body = await request.json()
+                except ValueError:
+                    body = None
+                if not isinstance(body, dict) or not isinstance(body.get("word"), str):
+                    return JSONResponse({"error": 'expected a JSON body {"word": "…"}'}, status_code=400)
+                word = body["word"]
+            return await run_in_threadpool(call, dict(request.path_params), request.cookies.get(COOKIE), word)
+        return endpoint
+
+    def copy_tasks(parameters, db, person, word):
+        return {"tasks": tasks(db, person, parameters["copy"])}
+
+    def answer(parameters, db, person, word):
+        return {"status": save_answer(db, person, parameters["task"], word, words)}
+
+    def finish(parameters, db, person, word):
+        submit(db, person, parameters["copy"])
+        return {"status": "submitted"}
+
+    def clip(request: Request) -> Response:
+        with closing(connection()) as db:
+            person = who(request, db)
+            if person is None or person.is_admin:
+                return Response(status_code=401)
+            try:
+                path = media_file(db, person, request.path_params["task"], media)
+            except NotFound:
+                return Response(status_code=404)
+        return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
+
+    return Starlette(routes=[
+        Route("/login/{token}", log_in),
+        Route("/", home),
+        Route("/copy/{copy}", labelling),
+        Route("/api/copies/{copy}/tasks", api(copy_tasks)),
+        Route("/api/answers/{task}", api(answer, reads_word=True), methods=["PUT"]),
+        Route("/api/copies/{copy}/submit", api(finish), methods=["POST"]),
+        Route("/media/{task}", clip),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ])
+
+
+def _login_needed() -> Response:
+    return HTMLResponse(pages.message("log in", "Open the login link you were given."), status_code=401)
+
+
+def serve(database: str | Path, media: str | Path, host: str = "127.0.0.1", port: int = 8000,
+          words_file: str | Path = VOCABULARY) -> None:
+    """Run the app with uvicorn until interrupted (bound to 127.0.0.1 unless told otherwise)."""
+    import uvicorn
+
+    uvicorn.run(create_app(database, media, words_file), host=host, port=port, log_level="info")

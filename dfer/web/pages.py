@@ -1,0 +1,72 @@
+"""Server-rendered pages of ``dfer annotate serve``: plain HTML, with the labelling logic in
+``static/label.js`` (no build step). Every value put into a page is escaped."""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from string import ascii_lowercase
+
+from dfer import labels
+
+
+def layout(title: str, body: str, script: str = "") -> str:
+    scripts = f'<script src="/static/{script}" defer></script>' if script else ""
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)} · dfer annotate'
+            f'</title><meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<link rel="stylesheet" href="/static/style.css">{scripts}</head><body>{body}</body></html>')
+
+
+def message(title: str, text: str) -> str:
+    return layout(title, f"<main><h1>{escape(title)}</h1><p>{escape(text)}</p></main>")
+
+
+def copy_list(worker_id: str, copies: list[dict]) -> str:
+    """An annotator's home page: their copies with progress."""
+    rows = "".join(
+        f'<tr><td><a href="/copy/{escape(c["copy_id"])}">set {number}</a></td>'
+        f'<td>{c["answered"]} / {c["total"]}</td><td>{"submitted" if c["submitted"] else "open"}</td></tr>'
+        for number, c in enumerate(copies, start=1))
+    table = (f"<table><tr><th>set</th><th>answered</th><th>state</th></tr>{rows}</table>" if copies
+             else "<p>No clips are assigned to you yet.</p>")
+    return layout("your clips", f"<main><h1>Clips for {escape(worker_id)}</h1>{table}</main>")
+
+
+def shortcuts(choices: list[tuple[str, str]]) -> dict[str, str]:
+    """Keyboard key → word: the (word, expression) choices in their order on a–z, PASS on 0."""
+    return {**dict(zip(ascii_lowercase, (word for word, _ in choices))), "0": "PASS"}
+
+
+def labelling(copy_id: str, choices: list[tuple[str, str]], keys: dict[str, str]) -> str:
+    """The labelling page of one copy: the clip, playback controls, the (word, expression) choices
+    under their expressions, each with its key."""
+    key_of = {word: key for key, word in keys.items()}
+    groups = []
+    for expression in labels.EXPRESSIONS:
+        members = [w for w, e in choices if e == expression]
+        if not members:
+            continue
+        buttons = "".join(f'<button type="button" class="word" data-word="{escape(w)}">'
+                          f'<kbd>{escape(key_of.get(w, ""))}</kbd> {escape(w)}</button>' for w in members)
+        groups.append(f'<fieldset><legend>{escape(expression)}</legend>{buttons}</fieldset>')
+    groups.append('<fieldset><legend>none of these</legend><button type="button" class="word" data-word="PASS">'
+                  '<kbd>0</kbd> PASS</button></fieldset>')
+    body = f"""<main class="label">
+<header><a href="/">← all sets</a> <span id="progress" aria-live="polite"></span> <span id="status"></span></header>
+<section class="player">
+  <video id="clip" muted loop autoplay playsinline preload="auto"></video>
+  <div class="controls">
+    <button type="button" id="previous" title="previous clip (←)">◀ previous</button>
+    <button type="button" id="back" title="one frame back (,)">−1 frame</button>
+    <button type="button" id="play" title="play / pause (space)">play / pause</button>
+    <button type="button" id="forward" title="one frame on (.)">+1 frame</button>
+    <label>speed <select id="speed">{''.join(f'<option value="{s}"{" selected" if s == 1 else ""}>{s}×</option>'
+                                              for s in (0.25, 0.5, 1, 1.5, 2))}</select></label>
+    <button type="button" id="next" title="next clip (→)">next ▶</button>
+  </div>
+</section>
+<section class="words">{''.join(groups)}</section>
+<footer><button type="button" id="submit" disabled>submit this set</button></footer>
+<script type="application/json" id="config">{escape(json.dumps({"copy": copy_id, "keys": keys}), quote=False)}</script>
+</main>"""
+    return layout("label clips", body, script="label.js")

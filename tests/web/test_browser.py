@@ -1,0 +1,79 @@
+"""The labelling page in a real browser: headless Chromium (Debian's package) driven by Playwright
+against the real server on 127.0.0.1.
+
+Where the browser is missing the test skips, saying so; CI sets ``DFER_REQUIRE_BROWSER=1``
+(``.ci/run`` installs Chromium first), which turns a missing browser into a failure.
+"""
+
+import os
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    if os.environ.get("DFER_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("DFER_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
+    pytest.skip("no chromium on PATH (apt-get install chromium); the browser tests need it", allow_module_level=True)
+
+
+@pytest.fixture()
+def server(served):
+    """The app on a free port of 127.0.0.1 in a uvicorn thread; (base URL, database, tasks, tokens)."""
+    import uvicorn
+
+    app, database, tasks, tokens, _ = served
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 30
+    while not instance.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert instance.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}", database, tasks, tokens
+    instance.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture()
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--autoplay-policy=no-user-gesture-required"])
+        yield browser.new_page()
+        browser.close()
+
+
+def stored_words(database, worker):
+    with sqlite3.connect(database) as connection:
+        return dict(connection.execute("SELECT task_id, word FROM answers WHERE worker_id = ?", (worker,)).fetchall())
+
+
+def test_an_annotator_opens_their_link_watches_the_clip_and_labels_it_by_key(server, page, tmp_path):
+    base, database, tasks, tokens = server
+    mine = tasks.loc[tasks.worker == "w0", "task"].tolist()
+    page.goto(f"{base}/login/{tokens['w0']}")
+    assert "Clips for w0" in page.content()
+    page.click("text=set 1")
+    page.wait_for_selector("body[data-ready='true']")
+    # the clip plays: the browser decoded frames and time moves on
+    page.wait_for_function("() => { const v = document.getElementById('clip'); return v.readyState >= 2 && "
+                           "v.currentTime > 0.2; }", timeout=20_000)
+    assert page.inner_text("#progress").startswith(f"clip 1 of {len(mine)}")
+    page.keyboard.press("m")  # the 13th word of the vocabulary: joy
+    page.wait_for_selector("body[data-saved='1']")
+    page.keyboard.press("0")  # PASS, on the clip the page moved on to
+    page.wait_for_selector("body[data-saved='2']")
+    assert stored_words(database, "w0") == {mine[0]: "joy", mine[1]: "PASS"}
+    page.keyboard.press("ArrowLeft")  # back to the second clip: its answer is shown
+    assert page.inner_text("button.word.chosen") == "0 PASS"
+    page.screenshot(path=str(tmp_path / "labelling.png"))

@@ -17,6 +17,11 @@ def layout(title: str, body: str, script: str = "") -> str:
             f'<link rel="stylesheet" href="/static/style.css">{scripts}</head><body>{body}</body></html>')
 
 
+def script_json(value) -> str:
+    """``value`` as JSON safe inside a <script> element (whose text HTML does not unescape)."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def message(title: str, text: str) -> str:
     return layout(title, f"<main><h1>{escape(title)}</h1><p>{escape(text)}</p></main>")
 
@@ -67,6 +72,6 @@ def labelling(copy_id: str, choices: list[tuple[str, str]], keys: dict[str, str]
 </section>
 <section class="words">{''.join(groups)}</section>
 <footer><button type="button" id="submit" disabled>submit this set</button></footer>
-<script type="application/json" id="config">{escape(json.dumps({"copy": copy_id, "keys": keys}), quote=False)}</script>
+<script type="application/json" id="config">{script_json({"copy": copy_id, "keys": keys})}</script>
 </main>"""
     return layout("label clips", body, script="label.js")

@@ -1,5 +1,6 @@
 """Screenshots of `dfer annotate serve` for the README: a small planned project served on 127.0.0.1,
-opened in headless Chromium (Debian's package), one clip labelled by key.
+opened in headless Chromium (Debian's package): one clip labelled by key, two intervals marked on a
+synthetic long video.
 
     .venv/bin/python docs/screenshots.py        # writes docs/screenshots/*.png
 """
@@ -16,6 +17,8 @@ import uvicorn
 from playwright.sync_api import sync_playwright
 
 from dfer.curation.annotation import PlanOptions, plan
+from dfer.data.synth_long import write_long
+from dfer.web.marking import plan_marking
 from dfer.web.app import create_app
 from dfer.web.store import issue_tokens
 
@@ -37,6 +40,9 @@ def main() -> None:
         workers = pd.DataFrame({"worker_id": ["ana", "ben", "cai"], "role": "crowd"})
         database = Path(tmp) / "annotation.sqlite"
         plan(database, clips, workers, PlanOptions(group_size=12, gold_share=0.1, copies=3, seed=0))
+        write_long(Path(tmp) / "long", 1, seed=0, size=32, progress=False, seconds=(12.0, 14.0))
+        plan_marking(database, Path(tmp) / "long" / "annotations.json", Path(tmp) / "long" / "videos",
+                     ["ana", "ben", "cai"], media, per_video=3, progress=False)
         token = next(t["token"] for t in issue_tokens(database) if t["worker_id"] == "ana")
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -59,9 +65,19 @@ def main() -> None:
             page.wait_for_selector("body[data-saved='1']")
             page.wait_for_function("() => document.getElementById('clip').currentTime > 0.5")
             page.screenshot(path=str(out / "labelling.png"), full_page=True)
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.click("text=video 1")
+            page.wait_for_selector("body[data-ready='true']")
+            for keys in (["Shift+ArrowRight"] * 3 + ["["] + ["Shift+ArrowRight"] * 2 + ["]", "4"],
+                         ["Shift+ArrowRight"] * 3 + ["["] + ["ArrowRight"] * 12 + ["]", "6"]):
+                for key in keys:
+                    page.keyboard.press(key)
+            page.wait_for_selector("body[data-saved='2']")
+            page.keyboard.press("Shift+ArrowRight")
+            page.screenshot(path=str(out / "marking.png"), full_page=True)
             browser.close()
         server.should_exit = True
-    print(f"wrote {out / 'sets.png'} and {out / 'labelling.png'}")
+    print(f"wrote {out / 'sets.png'}, {out / 'labelling.png'} and {out / 'marking.png'}")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ ALLOWED = {
     "predict": {"engine", "errors", "faces", "io", "labels", "models"},
     "spot": {"data", "engine", "errors", "io", "labels", "metrics", "models", "preprocess"},
     "curation": {"data", "engine", "errors", "io", "labels", "metrics", "models", "preprocess"},
-    "web": {"curation", "errors", "io", "labels"},
+    "web": {"curation", "data", "errors", "io", "labels"},
 }
 
 

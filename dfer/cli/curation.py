@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dfer.errors import InputError
 
 
 def add_parser(commands) -> None:
@@ -72,6 +73,21 @@ def add_parser(commands) -> None:
                       "only; put a reverse proxy with HTTPS in front to open it to others)")
     step.add_argument("--port", type=int, default=8000)
     step.add_argument("--vocabulary", type=Path, help="(word, expression) CSV (default: the 26 FERV39k-style words)")
+    step = steps.add_parser("long", help="SDFE-LV marking: long videos copied at a constant frame rate into --media, "
+                            "each given to --per-video annotators (5 in the paper) to mark in the web app")
+    step.add_argument("--db", required=True, type=Path, help="annotation database (created if missing)")
+    step.add_argument("--annotations", required=True, type=Path,
+                      help="dfer-long-video JSON listing the videos (fps, frames), e.g. of dfer synth --format long")
+    step.add_argument("--videos", required=True, type=Path, help="folder holding <video>.mp4 for each listed video")
+    step.add_argument("--workers", required=True, type=Path, help="CSV/Parquet: worker_id[, role]")
+    step.add_argument("--media", required=True, type=Path, help="the folder `dfer annotate serve --media` serves")
+    step.add_argument("--per-video", type=int, default=5)
+    step.add_argument("--seed", type=int, default=0)
+    step = steps.add_parser("marks", help="SDFE-LV: the web app's marks as dfer-long-video JSON, the input of "
+                            "`dfer annotate intervals`")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--out", required=True, type=Path)
+    step.add_argument("--all", action="store_true", help="also markings not yet submitted")
     step = steps.add_parser("intervals", help="SDFE-LV: several annotators' intervals → max-voted final intervals")
     step.add_argument("annotations", type=Path, help='JSON {video: {"frames": N, "annotations": {annotator: [[on, off, cat], …]}}}')
     step.add_argument("--out", required=True, type=Path)
@@ -120,7 +136,28 @@ def run(args) -> int:
         return _candidates(args)
     return {"plan": _plan, "import": _import, "qc": _qc, "export": _export, "dump": _dump, "reassign": _reassign,
             "aggregate": _aggregate, "votes": _votes, "intervals": _intervals, "tokens": _tokens,
-            "serve": _serve}[args.annotate_command](args)
+            "serve": _serve, "long": _long, "marks": _marks}[args.annotate_command](args)
+
+
+def _long(args) -> int:
+    from dfer.web.marking import plan_marking
+
+    workers = read_table(args.workers)
+    if "worker_id" not in workers.columns:
+        raise InputError(f"{args.workers}: expected a worker_id column, found {list(workers.columns)}")
+    created = plan_marking(args.db, args.annotations, args.videos, workers.worker_id.astype(str).tolist(), args.media,
+                           per_video=args.per_video, seed=args.seed)
+    print(f"{len(created)} markings of {len({c['video'] for c in created})} videos for "
+          f"{len({c['worker'] for c in created})} annotators (copies in {args.media / 'long'}, database {args.db})")
+    return 0
+
+
+def _marks(args) -> int:
+    from dfer.web.marking import export_marks
+
+    count = export_marks(args.db, args.out, submitted_only=not args.all)
+    print(f"{count} videos' marks → {args.out} (max-vote them with dfer annotate intervals {args.out} --out …)")
+    return 0
 
 
 def _tokens(args) -> int:

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from dfer.curation.annotation import VOCABULARY, vocabulary
 from dfer.errors import DatasetError
-from dfer.web import pages
+from dfer.web import marking, pages
 from dfer.web.store import Caller, NotFound, Refused, caller, copies, login, media_file, open_store, save_answer
 from dfer.web.store import submit, tasks
 
@@ -74,7 +74,7 @@ def create_app(database: str | Path, media: str | Path, words_file: str | Path =
             if person.is_admin:
                 return HTMLResponse(pages.message("admin", "The dashboard is not built yet; run dfer annotate qc, "
                                                   "reassign and export from the command line."))
-            return HTMLResponse(pages.copy_list(person.worker_id, copies(db, person)))
+            return HTMLResponse(pages.copy_list(person.worker_id, copies(db, person), marking.markings(db, person)))
 
     def labelling(request: Request) -> Response:
         copy_id = request.path_params["copy"]
@@ -88,66 +88,118 @@ def create_app(database: str | Path, media: str | Path, words_file: str | Path =
                 return HTMLResponse(pages.message("not found", "There is no such set of clips."), status_code=404)
         return HTMLResponse(pages.labelling(copy_id, choices, keys))
 
-    def api(handler, reads_word: bool = False):
-        """A JSON endpoint: the body's ``word`` read (400 if it is not ``{"word": "…"}``), the caller
-        checked (401), then ``handler(path parameters, db, caller, word)`` in a worker thread;
-        NotFound → 404, Refused → 409."""
-        def call(parameters: dict, session: str | None, word: str | None) -> Response:
+    def api(handler, reads_body: bool = False):
+        """A JSON endpoint: the body read (400 unless a JSON object), the caller checked (401), then
+        ``handler(path parameters, db, caller, body)`` in a worker thread; NotFound → 404,
+        Malformed → 400, Refused → 409."""
+        def call(parameters: dict, session: str | None, body: dict | None) -> Response:
             with closing(connection()) as db:
                 person = caller(db, session)
                 if person is None or person.is_admin:
                     return JSONResponse({"error": "log in with your link first"}, status_code=401)
                 try:
-                    return JSONResponse(handler(parameters, db, person, word))
+                    return JSONResponse(handler(parameters, db, person, body))
                 except NotFound:
                     return JSONResponse({"error": "not found"}, status_code=404)
+                except Malformed as problem:
+                    return JSONResponse({"error": str(problem)}, status_code=400)
                 except Refused as refusal:
                     return JSONResponse({"error": str(refusal)}, status_code=409)
 
         async def endpoint(request: Request) -> Response:
-            word = None
-            if reads_word:
+            body = None
+            if reads_body:
                 try:
                     body = await request.json()
                 except ValueError:
                     body = None
-                if not isinstance(body, dict) or not isinstance(body.get("word"), str):
-                    return JSONResponse({"error": 'expected a JSON body {"word": "…"}'}, status_code=400)
-                word = body["word"]
-            return await run_in_threadpool(call, dict(request.path_params), request.cookies.get(COOKIE), word)
+                if not isinstance(body, dict):
+                    return JSONResponse({"error": "expected a JSON object"}, status_code=400)
+            return await run_in_threadpool(call, dict(request.path_params), request.cookies.get(COOKIE), body)
         return endpoint
 
-    def copy_tasks(parameters, db, person, word):
+    def copy_tasks(parameters, db, person, body):
         return {"tasks": tasks(db, person, parameters["copy"])}
 
-    def answer(parameters, db, person, word):
-        return {"status": save_answer(db, person, parameters["task"], word, words)}
+    def answer(parameters, db, person, body):
+        if not isinstance(body.get("word"), str):
+            raise Malformed('expected {"word": "…"}')
+        return {"status": save_answer(db, person, parameters["task"], body["word"], words)}
 
-    def finish(parameters, db, person, word):
+    def finish(parameters, db, person, body):
         submit(db, person, parameters["copy"])
         return {"status": "submitted"}
 
-    def clip(request: Request) -> Response:
+    def video_marks(parameters, db, person, body):
+        return marking.marking(db, person, parameters["marking"])
+
+    def add_mark(parameters, db, person, body):
+        return marking.save_mark(db, person, parameters["marking"], body)
+
+    def change_mark(parameters, db, person, body):
+        return marking.save_mark(db, person, parameters["marking"], body, _mark_id(parameters))
+
+    def remove_mark(parameters, db, person, body):
+        marking.delete_mark(db, person, parameters["marking"], _mark_id(parameters))
+        return {"status": "deleted"}
+
+    def finish_marking(parameters, db, person, body):
+        marking.submit_marking(db, person, parameters["marking"])
+        return {"status": "submitted"}
+
+    def mark_page(request: Request) -> Response:
         with closing(connection()) as db:
             person = who(request, db)
-            if person is None or person.is_admin:
-                return Response(status_code=401)
+            if person is None:
+                return _login_needed()
             try:
-                path = media_file(db, person, request.path_params["task"], media)
+                marking.marking(db, person, request.path_params["marking"])
             except NotFound:
-                return Response(status_code=404)
-        return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
+                return HTMLResponse(pages.message("not found", "There is no such video to mark."), status_code=404)
+        return HTMLResponse(pages.marking(request.path_params["marking"]))
+
+    def served_file(find):
+        """A media endpoint: the caller's file that ``find(db, caller, path parameters)`` names."""
+        def endpoint(request: Request) -> Response:
+            with closing(connection()) as db:
+                person = who(request, db)
+                if person is None or person.is_admin:
+                    return Response(status_code=401)
+                try:
+                    path = find(db, person, request.path_params)
+                except NotFound:
+                    return Response(status_code=404)
+            return FileResponse(path, headers={"Cache-Control": "private, max-age=3600"})
+        return endpoint
 
     return Starlette(routes=[
         Route("/login/{token}", log_in),
         Route("/", home),
         Route("/copy/{copy}", labelling),
         Route("/api/copies/{copy}/tasks", api(copy_tasks)),
-        Route("/api/answers/{task}", api(answer, reads_word=True), methods=["PUT"]),
+        Route("/api/answers/{task}", api(answer, reads_body=True), methods=["PUT"]),
         Route("/api/copies/{copy}/submit", api(finish), methods=["POST"]),
-        Route("/media/{task}", clip),
+        Route("/mark/{marking}", mark_page),
+        Route("/api/markings/{marking}", api(video_marks)),
+        Route("/api/markings/{marking}/marks", api(add_mark, reads_body=True), methods=["POST"]),
+        Route("/api/markings/{marking}/marks/{mark}", api(change_mark, reads_body=True), methods=["PUT"]),
+        Route("/api/markings/{marking}/marks/{mark}", api(remove_mark), methods=["DELETE"]),
+        Route("/api/markings/{marking}/submit", api(finish_marking), methods=["POST"]),
+        Route("/media/marking/{marking}", served_file(lambda db, who, p: marking.marking_file(db, who, p["marking"],
+                                                                                               media))),
+        Route("/media/{task}", served_file(lambda db, who, p: media_file(db, who, p["task"], media))),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ])
+
+
+class Malformed(Refused):
+    """A request body that is not what the endpoint takes (HTTP 400)."""
+
+
+def _mark_id(parameters: dict) -> int:
+    if not parameters["mark"].isdigit():
+        raise NotFound(parameters["mark"])
+    return int(parameters["mark"])
 
 
 def _login_needed() -> Response:

@@ -26,14 +26,21 @@ def message(title: str, text: str) -> str:
     return layout(title, f"<main><h1>{escape(title)}</h1><p>{escape(text)}</p></main>")
 
 
-def copy_list(worker_id: str, copies: list[dict]) -> str:
-    """An annotator's home page: their copies with progress."""
+def copy_list(worker_id: str, copies: list[dict], videos: list[dict] = ()) -> str:
+    """An annotator's home page: their sets of clips and their long videos to mark, with progress."""
     rows = "".join(
         f'<tr><td><a href="/copy/{escape(c["copy_id"])}">set {number}</a></td>'
         f'<td>{c["answered"]} / {c["total"]}</td><td>{"submitted" if c["submitted"] else "open"}</td></tr>'
         for number, c in enumerate(copies, start=1))
     table = (f"<table><tr><th>set</th><th>answered</th><th>state</th></tr>{rows}</table>" if copies
-             else "<p>No clips are assigned to you yet.</p>")
+             else "<p>No clips are assigned to you.</p>")
+    if videos:
+        marked = "".join(
+            f'<tr><td><a href="/mark/{escape(v["marking_id"])}">video {number}</a></td><td>{v["marks"]} marked</td>'
+            f'<td>{v["frames"]} frames</td><td>{"submitted" if v["submitted"] else "open"}</td></tr>'
+            for number, v in enumerate(videos, start=1))
+        table += f"<h2>Long videos to mark</h2><table><tr><th>video</th><th>intervals</th><th>length</th>" \
+                 f"<th>state</th></tr>{marked}</table>"
     return layout("your clips", f"<main><h1>Clips for {escape(worker_id)}</h1>{table}</main>")
 
 
@@ -75,3 +82,31 @@ def labelling(copy_id: str, choices: list[tuple[str, str]], keys: dict[str, str]
 <script type="application/json" id="config">{script_json({"copy": copy_id, "keys": keys})}</script>
 </main>"""
     return layout("label clips", body, script="label.js")
+
+
+#: SDFE-LV's categories, keys 1–6.
+CATEGORY_NAMES = {1: "angry", 2: "disgust", 3: "fear", 4: "happy", 5: "sad", 6: "surprise"}
+
+
+def marking(marking_id: str) -> str:
+    """The SDFE-LV marking page: a long video, frame-exact stepping, onset/offset keys, the timeline."""
+    categories = "".join(f'<button type="button" class="category" data-category="{code}"><kbd>{code}</kbd> '
+                         f'{name}</button>' for code, name in CATEGORY_NAMES.items())
+    body = f"""<main class="mark">
+<header><a href="/">← all videos</a> <span id="position" aria-live="polite"></span> <span id="status"></span></header>
+<section class="player"><video id="video" muted playsinline preload="auto"></video></section>
+<div id="timeline" title="click to go there"><div id="cursor"></div></div>
+<div class="controls">
+  <button type="button" id="play" title="space">play / pause</button>
+  <label>speed <select id="speed">{''.join(f'<option value="{s}"{" selected" if s == 1 else ""}>{s}×</option>'
+                                            for s in (0.25, 0.5, 1, 1.5, 2))}</select></label>
+  <span>onset <b id="onset">–</b> <kbd>[</kbd></span> <span>offset <b id="offset">–</b> <kbd>]</kbd></span>
+  <span class="categories">{categories}</span>
+</div>
+<p class="help">←/→ one frame, shift+←/→ one second, <kbd>[</kbd> onset and <kbd>]</kbd> offset at the
+shown frame, then 1–6 the category to save the interval; click an interval to change it.</p>
+<table id="marks"><thead><tr><th>onset</th><th>offset</th><th>category</th><th></th></tr></thead><tbody></tbody></table>
+<footer><button type="button" id="submit">submit this video</button></footer>
+<script type="application/json" id="config">{script_json({"marking": marking_id, "categories": CATEGORY_NAMES})}</script>
+</main>"""
+    return layout("mark expressions", body, script="mark.js")

@@ -6,7 +6,9 @@ Tables added to the store of :mod:`dfer.curation.annotation`:
   stored), the worker it logs in (NULL for the admin) and the role;
 - ``sessions``: the SHA-256 of each login's session cookie and the token it came from;
 - ``answer_history``: every change of a stored answer (old word, new word, time): the audit trail;
-- ``submissions``: the copies their annotator declared finished.
+- ``submissions``: the copies their annotator declared finished;
+- ``long_videos``, ``markings``, ``marks``, ``mark_history``: SDFE-LV interval marking
+  (:mod:`dfer.web.marking`).
 
 SHA-256 rather than a slow password hash: tokens and session ids are 256-bit random strings, which
 no dictionary or brute-force search can reach, so a fast hash is enough and keeps every request cheap.
@@ -32,6 +34,16 @@ CREATE TABLE IF NOT EXISTS sessions(session_hash TEXT PRIMARY KEY, token_hash TE
 CREATE TABLE IF NOT EXISTS answer_history(task_id TEXT NOT NULL, worker_id TEXT NOT NULL, old_word TEXT,
                                           new_word TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions(copy_id TEXT PRIMARY KEY REFERENCES copies, time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS long_videos(video_id TEXT PRIMARY KEY, file TEXT NOT NULL, fps REAL NOT NULL,
+                                       frames INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS markings(marking_id TEXT PRIMARY KEY, video_id TEXT NOT NULL REFERENCES long_videos,
+                                    worker_id TEXT NOT NULL REFERENCES workers, submitted TEXT,
+                                    UNIQUE (video_id, worker_id));
+CREATE TABLE IF NOT EXISTS marks(mark_id INTEGER PRIMARY KEY AUTOINCREMENT, marking_id TEXT NOT NULL
+                                 REFERENCES markings, onset INTEGER NOT NULL, offset INTEGER NOT NULL,
+                                 category INTEGER NOT NULL CHECK (category BETWEEN 1 AND 6), time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mark_history(mark_id INTEGER NOT NULL, marking_id TEXT NOT NULL, action TEXT NOT NULL,
+                                        onset INTEGER, offset INTEGER, category INTEGER, time TEXT NOT NULL);
 """
 
 
@@ -63,9 +75,10 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def open_store(database: str | Path) -> sqlite3.Connection:
-    """The annotation database (see :func:`dfer.curation.annotation.connect`) with the web tables."""
-    connection = connect(database)
+def open_store(database: str | Path, create: bool = False) -> sqlite3.Connection:
+    """The annotation database (see :func:`dfer.curation.annotation.connect`) with the web tables
+    (and those of :mod:`dfer.web.marking`)."""
+    connection = connect(database, create=create)
     connection.executescript(WEB_SCHEMA)
     return connection
 
@@ -189,8 +202,14 @@ def media_file(connection: sqlite3.Connection, who: Caller, task_id: str, root: 
     """The clip file of a task of the caller's, which must lie inside ``root`` (a stored path that
     leads outside it, by ``..`` or a link, is refused like an unknown task)."""
     _, stored = _own_task(connection, who, task_id)
+    return inside(root, stored, task_id)
+
+
+def inside(root: Path, stored: str, name: str) -> Path:
+    """The file ``stored`` names under ``root``; NotFound(``name``) if it leads outside (by ``..``
+    or a link) or is not there."""
     root = Path(root).resolve()
     path = (root / stored).resolve()
     if not path.is_relative_to(root) or not path.is_file():
-        raise NotFound(task_id)
+        raise NotFound(name)
     return path

@@ -28,3 +28,26 @@ def served(tmp_path):
     tokens = {t["worker_id"] or "admin": t["token"] for t in issue_tokens(database)}
     app = create_app(database, media)
     return app, database, tasks, tokens, media
+
+
+@pytest.fixture(scope="session")
+def long_videos(tmp_path_factory):
+    """Two synthetic long videos (dfer synth --format long) with their dfer-long-video file."""
+    from dfer.data.synth_long import write_long
+
+    root = tmp_path_factory.mktemp("long")
+    write_long(root, 2, seed=0, size=32, progress=False, seconds=(6.0, 8.0), videos_per_subject=1)
+    return root
+
+
+@pytest.fixture()
+def marking_project(tmp_path, long_videos):
+    """The two videos planned for marking by 5 annotators each; (app, database, markings, tokens, media)."""
+    from dfer.web.marking import plan_marking
+
+    media = tmp_path / "media"
+    database = tmp_path / "annotation.sqlite"
+    created = plan_marking(database, long_videos / "annotations.json", long_videos / "videos",
+                           [f"m{i}" for i in range(6)], media, per_video=5, progress=False)
+    tokens = {t["worker_id"] or "admin": t["token"] for t in issue_tokens(database)}
+    return create_app(database, media), database, pd.DataFrame(created), tokens, media

@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,12 +22,11 @@ if CHROMIUM is None:
     pytest.skip("no chromium on PATH (apt-get install chromium); the browser tests need it", allow_module_level=True)
 
 
-@pytest.fixture()
-def server(served):
-    """The app on a free port of 127.0.0.1 in a uvicorn thread; (base URL, database, tasks, tokens)."""
+@contextmanager
+def running(app):
+    """``app`` on a free port of 127.0.0.1 in a uvicorn thread; yields its base URL."""
     import uvicorn
 
-    app, database, tasks, tokens, _ = served
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -37,9 +37,27 @@ def server(served):
     while not instance.started and time.time() < deadline:
         time.sleep(0.05)
     assert instance.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}", database, tasks, tokens
-    instance.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        instance.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture()
+def server(served):
+    """The labelling project served; (base URL, database, tasks, tokens)."""
+    app, database, tasks, tokens, _ = served
+    with running(app) as base:
+        yield base, database, tasks, tokens
+
+
+@pytest.fixture()
+def marking_server(marking_project):
+    """The marking project served; (base URL, database, markings, tokens)."""
+    app, database, created, tokens, _ = marking_project
+    with running(app) as base:
+        yield base, database, created, tokens
 
 
 @pytest.fixture()
@@ -77,3 +95,32 @@ def test_an_annotator_opens_their_link_watches_the_clip_and_labels_it_by_key(ser
     page.keyboard.press("ArrowLeft")  # back to the second clip: its answer is shown
     assert page.inner_text("button.word.chosen") == "0 PASS"
     page.screenshot(path=str(tmp_path / "labelling.png"))
+
+
+def test_a_marker_steps_to_known_frames_and_the_stored_interval_is_exactly_them(marking_server, page):
+    base, database, created, tokens = marking_server
+    page.goto(f"{base}/login/{tokens['m0']}")
+    page.click("text=video 1")
+    page.wait_for_selector("body[data-ready='true']")
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("[")
+    page.keyboard.press("Shift+ArrowRight")  # one second: 25 frames
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("]")
+    shown = page.evaluate("() => Math.floor(document.getElementById('video').currentTime * 25)")
+    assert shown == 37 and "frame 37 of" in page.inner_text("#position")  # the video shows the counted frame
+    page.keyboard.press("3")
+    page.wait_for_selector("body[data-saved='1']")
+    with sqlite3.connect(database) as connection:
+        marks = connection.execute("SELECT onset, offset, category FROM marks").fetchall()
+    assert marks == [(10, 37, 3)]
+    assert page.locator("#timeline .segment").count() == 1 and page.locator("#marks tbody tr").count() == 1
+    page.click("#marks tbody tr td >> nth=0")  # choose it, move its offset back 2 frames, save as 'happy'
+    page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("]")
+    page.keyboard.press("4")
+    page.wait_for_selector("body[data-saved='2']")
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT onset, offset, category FROM marks").fetchall() == [(10, 35, 4)]

@@ -54,3 +54,23 @@ def test_serve_refuses_a_missing_media_folder_or_database(served, tmp_path):
     assert result.returncode == 2 and "--media must be the folder holding the clips" in result.stderr
     result = run_cli("annotate", "serve", "--db", tmp_path / "none.sqlite", "--media", tmp_path)
     assert result.returncode == 2 and "no such annotation database" in result.stderr
+
+
+def test_long_videos_are_planned_and_their_marks_exported_from_the_command_line(long_videos, tmp_path):
+    import json
+
+    workers = tmp_path / "workers.csv"
+    pd.DataFrame({"worker_id": [f"m{i}" for i in range(5)]}).to_csv(workers, index=False)
+    database, media = tmp_path / "db.sqlite", tmp_path / "media"
+    result = run_cli("annotate", "long", "--db", database, "--annotations", long_videos / "annotations.json",
+                     "--videos", long_videos / "videos", "--workers", workers, "--media", media)
+    assert result.returncode == 0 and "10 markings of 2 videos for 5 annotators" in result.stdout, result.stderr
+    assert len(list((media / "long").glob("*.mp4"))) == 2
+    result = run_cli("annotate", "marks", "--db", database, "--out", tmp_path / "marks.json", "--all")
+    assert result.returncode == 0, result.stderr
+    videos = json.loads((tmp_path / "marks.json").read_text())["videos"]
+    assert all(sorted(v["annotators"]) == [f"m{i}" for i in range(5)] for v in videos.values())
+    pd.DataFrame({"name": ["x"]}).to_csv(workers, index=False)
+    result = run_cli("annotate", "long", "--db", database, "--annotations", long_videos / "annotations.json",
+                     "--videos", long_videos / "videos", "--workers", workers, "--media", media)
+    assert result.returncode == 2 and "expected a worker_id column" in result.stderr

@@ -29,6 +29,7 @@ bench: setup
 	$(BIN)/python bench/train_step.py
 	$(BIN)/python bench/preprocess.py
 	$(BIN)/python bench/spot_eval.py
+	$(BIN)/python bench/annotate_load.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -2,7 +2,9 @@
 
 - ``GET /login/<token>`` — the link ``dfer annotate tokens`` prints; sets an HttpOnly,
   SameSite=Strict session cookie and sends the caller home.
-- ``GET /`` — an annotator's sets (copies) with progress; the admin's overview.
+- ``GET /`` — an annotator's sets (copies) and videos with progress; for the admin, the dashboard
+  (progress per set and annotator, live gold rates, QC decisions, Fleiss' κ so far, the
+  capture–recapture estimate) with ``POST /admin/qc`` and ``/admin/reassign`` buttons.
 - ``GET /copy/<copy>`` — the labelling page; ``GET /api/copies/<copy>/tasks`` its tasks (hidden ids
   and the caller's answers only), ``PUT /api/answers/<task>`` ``{"word"}`` saves one answer as it
   is given, ``POST /api/copies/<copy>/submit`` declares the set finished.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 from starlette.applications import Starlette
@@ -27,9 +30,9 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dfer.curation.annotation import VOCABULARY, vocabulary
-from dfer.errors import DatasetError
-from dfer.web import marking, pages
+from dfer.curation.annotation import VOCABULARY, error_estimates, quality_control, reassign, vocabulary
+from dfer.errors import DatasetError, InputError
+from dfer.web import dashboard, marking, pages
 from dfer.web.store import Caller, NotFound, Refused, caller, copies, login, media_file, open_store, save_answer
 from dfer.web.store import submit, tasks
 
@@ -72,8 +75,7 @@ def create_app(database: str | Path, media: str | Path, words_file: str | Path =
             if person is None:
                 return _login_needed()
             if person.is_admin:
-                return HTMLResponse(pages.message("admin", "The dashboard is not built yet; run dfer annotate qc, "
-                                                  "reassign and export from the command line."))
+                return HTMLResponse(admin_page(db, request.query_params.get("done", "")))
             return HTMLResponse(pages.copy_list(person.worker_id, copies(db, person), marking.markings(db, person)))
 
     def labelling(request: Request) -> Response:
@@ -147,6 +149,51 @@ def create_app(database: str | Path, media: str | Path, words_file: str | Path =
         marking.submit_marking(db, person, parameters["marking"])
         return {"status": "submitted"}
 
+    def admin_page(db: sqlite3.Connection, note: str) -> str:
+        per_copy = dashboard.copy_progress(db)
+        kappa, rated = dashboard.kappa_so_far(db)
+        figures = {"sets": f"{len(per_copy)} ({int(per_copy.submitted.sum())} submitted)",
+                   "answers": f"{int(per_copy.answered.sum())} of {int(per_copy.total.sum())}",
+                   "Fleiss' κ so far": "–" if rated == 0 else f"{kappa:.3f} over {rated} clips"}
+        decided = per_copy.decision[per_copy.decision != ""].value_counts()
+        if len(decided):
+            figures["QC"] = ", ".join(f"{count} {decision}" for decision, count in decided.items())
+            try:
+                estimate = error_estimates(database)
+                figures["bad sets (capture–recapture)"] = (f"{estimate['bad_copies_estimate']} estimated, "
+                                                           f"{estimate['bad_copies_uncaught']} uncaught")
+            except InputError:
+                pass
+        tables = {"sets": per_copy.drop(columns=["gold_answered", "gold_correct"]),
+                  "annotators": dashboard.annotator_progress(per_copy)}
+        videos = dashboard.marking_progress(db)
+        if len(videos):
+            tables["long videos (SDFE-LV marking)"] = videos
+        return pages.dashboard(figures, tables, note)
+
+    def admin_action(action):
+        """A dashboard button: the admin only; runs ``action()`` and goes back with what it did."""
+        def endpoint(request: Request) -> Response:
+            with closing(connection()) as db:
+                person = who(request, db)
+            if person is None or not person.is_admin:
+                return HTMLResponse(pages.message("admin only", "This needs the admin's link."), status_code=403)
+            try:
+                note = action()
+            except InputError as error:
+                note = f"not done: {error}"
+            return RedirectResponse(f"/?{urlencode({'done': note})}", status_code=303)
+        return endpoint
+
+    def run_qc() -> str:
+        per_copy, _ = quality_control(database)
+        counts = per_copy.decision.value_counts()
+        return "quality control: " + (", ".join(f"{n} {d}" for d, n in counts.items()) or "no answered sets yet")
+
+    def run_reassign() -> str:
+        created = reassign(database)
+        return f"{created['copy'].nunique() if len(created) else 0} sets sent back to the crowd ({len(created)} clips)"
+
     def mark_page(request: Request) -> Response:
         with closing(connection()) as db:
             person = who(request, db)
@@ -180,6 +227,8 @@ def create_app(database: str | Path, media: str | Path, words_file: str | Path =
         Route("/api/answers/{task}", api(answer, reads_body=True), methods=["PUT"]),
         Route("/api/copies/{copy}/submit", api(finish), methods=["POST"]),
         Route("/mark/{marking}", mark_page),
+        Route("/admin/qc", admin_action(run_qc), methods=["POST"]),
+        Route("/admin/reassign", admin_action(run_reassign), methods=["POST"]),
         Route("/api/markings/{marking}", api(video_marks)),
         Route("/api/markings/{marking}/marks", api(add_mark, reads_body=True), methods=["POST"]),
         Route("/api/markings/{marking}/marks/{mark}", api(change_mark, reads_body=True), methods=["PUT"]),

@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from html import escape
 from string import ascii_lowercase
+from typing import TYPE_CHECKING
 
 from dfer import labels
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def layout(title: str, body: str, script: str = "") -> str:
@@ -110,3 +114,19 @@ shown frame, then 1–6 the category to save the interval; click an interval to 
 <script type="application/json" id="config">{script_json({"marking": marking_id, "categories": CATEGORY_NAMES})}</script>
 </main>"""
     return layout("mark expressions", body, script="mark.js")
+
+
+def dashboard(figures: dict[str, str], tables: dict[str, pd.DataFrame], note: str = "") -> str:
+    """The admin's page: headline figures, the QC and reassign buttons, and one table per view."""
+    facts = "".join(f"<li><b>{escape(name)}</b> {escape(value)}</li>" for name, value in figures.items())
+    actions = ('<form method="post" action="/admin/qc"><button type="submit">run quality control</button></form>'
+               '<form method="post" action="/admin/reassign"><button type="submit">send unacceptable sets back to '
+               'the crowd</button></form>')
+    sections = "".join(f"<h2>{escape(title)}</h2>" + (table.to_html(index=False, escape=True, na_rep="–",
+                                                                     classes="data", border=0)
+                                                       if len(table) else "<p>none yet</p>")
+                       for title, table in tables.items())
+    flash = f'<p class="note" role="status">{escape(note)}</p>' if note else ""
+    body = (f'<main class="admin"><h1>Annotation progress</h1>{flash}<ul class="figures">{facts}</ul>'
+            f'<div class="actions">{actions}</div>{sections}</main>')
+    return layout("admin", body)

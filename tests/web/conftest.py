@@ -12,22 +12,29 @@ from tests.conftest import SHARED
 CLIP = SHARED / "videos" / "single_face.mp4"
 
 
-@pytest.fixture()
-def served(tmp_path):
-    """A planned project (12 clips, 2 gold, 3 crowd workers, one copy each), its media folder, tokens."""
+def planned(tmp_path, crowd: int = 3, clips_count: int = 12):
+    """A planned project (``clips_count`` clips, 2 gold, one group copied 3 times to ``crowd`` crowd
+    workers, a professional): (app, database, tasks, tokens, media)."""
     media = tmp_path / "media"
     (media / "clips").mkdir(parents=True)
-    names = [f"clip_{i:02d}" for i in range(12)]
+    names = [f"clip_{i:02d}" for i in range(clips_count)]
     clips = pd.DataFrame({"clip_id": names, "path": [f"clips/{name}.mp4" for name in names], "scene": "Talkshow",
-                          "gold": ["happy", "sad"] + [""] * 10})
+                          "gold": ["happy", "sad"] + [""] * (clips_count - 2)})
     for path in clips.path:
         (media / path).write_bytes(CLIP.read_bytes())
-    workers = pd.DataFrame({"worker_id": ["w0", "w1", "w2", "pro"], "role": ["crowd"] * 3 + ["professional"]})
+    workers = pd.DataFrame({"worker_id": [f"w{i}" for i in range(crowd)] + ["pro"],
+                            "role": ["crowd"] * crowd + ["professional"]})
     database = tmp_path / "annotation.sqlite"
-    tasks = plan(database, clips, workers, PlanOptions(group_size=12, gold_share=0.1, copies=3, seed=0))
+    tasks = plan(database, clips, workers, PlanOptions(group_size=clips_count, gold_share=0.1, copies=3, seed=0))
     tokens = {t["worker_id"] or "admin": t["token"] for t in issue_tokens(database)}
     app = create_app(database, media)
     return app, database, tasks, tokens, media
+
+
+@pytest.fixture()
+def served(tmp_path):
+    """:func:`planned` with 3 crowd workers: each has the group's one copy."""
+    return planned(tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,74 @@
+"""The admin dashboard: progress, live gold rates, κ so far, and the QC / reassign buttons."""
+
+import re
+import sqlite3
+
+import numpy as np
+import pandas as pd
+
+from dfer.curation.agreement import fleiss_kappa
+from dfer.web.dashboard import copy_progress, kappa_so_far
+
+from tests.web.conftest import planned
+from tests.web.test_app import client_for
+
+
+def answer_all(app, tasks, tokens, database, wrong_gold: set[str]):
+    """Every crowd worker answers every clip: 'joy' everywhere, the gold right unless in ``wrong_gold``."""
+    with sqlite3.connect(database) as connection:
+        gold = dict(connection.execute("SELECT task_id, gold FROM tasks JOIN clips USING (clip_id)").fetchall())
+    for worker, own in tasks.groupby("worker"):
+        client = client_for(app, tokens[worker])
+        for task in own.task:
+            word = "joy" if gold[task] is None else ("rage" if worker in wrong_gold else gold[task])
+            assert client.put(f"/api/answers/{task}", json={"word": word}).status_code == 200
+
+
+def test_dashboard_shows_progress_and_runs_qc_and_reassign(tmp_path):
+    app, database, tasks, tokens, _ = planned(tmp_path, crowd=4, clips_count=22)
+    first = tasks.worker.unique()[0]
+    answer_all(app, tasks, tokens, database, wrong_gold={first})
+    admin = client_for(app, tokens["admin"])
+    page = admin.get("/").text
+    assert "Annotation progress" in page and f"{len(tasks)} of {len(tasks)}" in page
+    kappa, rated = kappa_so_far(sqlite3.connect(database))
+    assert rated == 20 and f"{kappa:.3f} over 20 clips" in page  # all 'joy': perfect agreement
+    sets = copy_progress(sqlite3.connect(database))  # what the sets table shows
+    assert dict(zip(sets.annotator, sets.gold_rate)) == {w: (0.0 if w == first else 1.0) for w in tasks.worker.unique()}
+    assert all(f"<td>{worker}</td>" in page for worker in sets.annotator)
+    annotator = client_for(app, tokens[first])
+    assert annotator.post("/admin/qc", follow_redirects=False).status_code == 403
+    done = admin.post("/admin/qc", follow_redirects=False)
+    assert done.status_code == 303 and "2+accept" in done.headers["location"] and "1+unacceptable" in done.headers["location"]
+    page = admin.get(done.headers["location"]).text
+    assert "quality control: 2 accept, 1 unacceptable" in page and "capture–recapture" in page
+    done = admin.post("/admin/reassign", follow_redirects=False)
+    assert "1+sets+sent+back" in done.headers["location"]
+    spare = (set(tokens) - {"admin", "pro"} - set(tasks.worker)).pop()  # the one crowd worker without a copy
+    assert "set 1" in client_for(app, tokens[spare]).get("/").text  # the new copy is theirs, to label
+    done = admin.post("/admin/reassign", follow_redirects=False)  # nothing more to send back
+    assert "0+sets+sent+back" in done.headers["location"]
+
+
+def test_kappa_so_far_counts_clips_with_two_answers_and_matches_fleiss(tmp_path):
+    app, database, tasks, tokens, _ = planned(tmp_path, crowd=3, clips_count=12)
+    rng = np.random.default_rng(0)
+    with sqlite3.connect(database) as connection:
+        gold = {t for (t,) in connection.execute("SELECT task_id FROM tasks JOIN clips USING (clip_id) "
+                                                 "WHERE gold IS NOT NULL")}
+    chosen = {}
+    for worker, own in tasks.groupby("worker"):
+        client = client_for(app, tokens[worker])
+        for task in own.task[: 6 if worker == "w2" else None]:  # w2 stops halfway
+            word = str(rng.choice(["joy", "rage", "grief", "pass"]))
+            client.put(f"/api/answers/{task}", json={"word": word})
+            chosen[task] = word
+    kappa, rated = kappa_so_far(sqlite3.connect(database))
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute("SELECT tasks.clip_id, answers.label FROM answers JOIN tasks USING (task_id) "
+                                  "WHERE answers.task_id NOT IN (%s) AND label != 'PASS'" % ",".join("?" * len(gold)),
+                                  sorted(gold)).fetchall()
+    counts = pd.crosstab(pd.Series([c for c, _ in rows]), pd.Series([label for _, label in rows]))
+    counts = counts[counts.sum(axis=1) >= 2]
+    assert rated == len(counts) and np.isclose(kappa, fleiss_kappa(counts.to_numpy()))
+    assert re.search(r"Fleiss", client_for(app, tokens["admin"]).get("/").text)

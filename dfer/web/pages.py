@@ -33,7 +33,8 @@ def message(title: str, text: str) -> str:
 def copy_list(worker_id: str, copies: list[dict], videos: list[dict] = ()) -> str:
     """An annotator's home page: their sets of clips and their long videos to mark, with progress."""
     rows = "".join(
-        f'<tr><td><a href="/copy/{escape(c["copy_id"])}">set {number}</a></td>'
+        f'<tr><td><a href="/copy/{escape(c["copy_id"])}">'
+        f'{"clips to relabel" if c["copy_id"] == "relabel" else f"set {number}"}</a></td>'
         f'<td>{c["answered"]} / {c["total"]}</td><td>{"submitted" if c["submitted"] else "open"}</td></tr>'
         for number, c in enumerate(copies, start=1))
     table = (f"<table><tr><th>set</th><th>answered</th><th>state</th></tr>{rows}</table>" if copies

@@ -127,8 +127,20 @@ def caller(connection: sqlite3.Connection, session: str | None) -> Caller | None
     return Caller(None, "admin") if access_role == "admin" else Caller(worker_id, worker_role)
 
 
+#: The copy id under which a professional sees their queue: the improper copies' clips to relabel.
+RELABEL = "relabel"
+_RELABEL_TASKS = ("SELECT tasks.task_id, tasks.copy_id, clips.path FROM tasks JOIN decisions USING (copy_id) "
+                  "JOIN clips USING (clip_id) WHERE decision = 'improper' AND clips.gold IS NULL")
+
+
 def copies(connection: sqlite3.Connection, who: Caller) -> list[dict]:
-    """The caller's copies: hidden copy id, tasks answered, total, submitted."""
+    """The caller's copies: hidden copy id, tasks answered, total, submitted. A professional has one,
+    :data:`RELABEL`: the clips of the copies quality control found improper (FERV39k's
+    professionals relabel those; their answers weigh 2 in the aggregation)."""
+    if who.role == "professional":
+        queue = tasks(connection, who, RELABEL)
+        return [{"copy_id": RELABEL, "total": len(queue), "answered": sum(t["word"] is not None for t in queue),
+                 "submitted": False}] if queue else []
     rows = connection.execute(
         "SELECT copies.copy_id, COUNT(tasks.task_id), COUNT(answers.task_id), submissions.copy_id IS NOT NULL "
         "FROM copies JOIN tasks USING (copy_id) LEFT JOIN answers ON answers.task_id = tasks.task_id "
@@ -142,6 +154,12 @@ def copies(connection: sqlite3.Connection, who: Caller) -> list[dict]:
 def tasks(connection: sqlite3.Connection, who: Caller, copy_id: str) -> list[dict]:
     """The tasks of one of the caller's copies in its shuffled order, with the caller's answers so
     far: ``[{"task_id", "position", "word"}]``. Clip ids, paths and gold labels are not in it."""
+    if who.role == "professional" and copy_id == RELABEL:
+        rows = connection.execute(
+            f"SELECT queue.task_id, answers.word FROM ({_RELABEL_TASKS}) AS queue LEFT JOIN answers ON "
+            "answers.task_id = queue.task_id AND answers.worker_id = ? ORDER BY queue.copy_id, queue.task_id",
+            (who.worker_id,)).fetchall()
+        return [{"task_id": t, "position": p, "word": w} for p, (t, w) in enumerate(rows)]
     owner = connection.execute("SELECT worker_id FROM copies WHERE copy_id = ?", (copy_id,)).fetchone()
     if owner is None or owner[0] != who.worker_id:
         raise NotFound(copy_id)
@@ -152,7 +170,13 @@ def tasks(connection: sqlite3.Connection, who: Caller, copy_id: str) -> list[dic
 
 
 def _own_task(connection: sqlite3.Connection, who: Caller, task_id: str) -> tuple[str, str]:
-    """(copy id, clip path) of a task in one of the caller's copies; NotFound otherwise."""
+    """(copy id, clip path) of a task in one of the caller's copies (a professional's: in their
+    relabelling queue; copy id :data:`RELABEL`); NotFound otherwise."""
+    if who.role == "professional":
+        row = connection.execute(f"SELECT path FROM ({_RELABEL_TASKS}) WHERE task_id = ?", (task_id,)).fetchone()
+        if row is None:
+            raise NotFound(task_id)
+        return RELABEL, row[0]
     row = connection.execute(
         "SELECT tasks.copy_id, clips.path, copies.worker_id FROM tasks JOIN copies USING (copy_id) "
         "JOIN clips USING (clip_id) WHERE task_id = ?", (task_id,)).fetchone()
@@ -190,7 +214,9 @@ def save_answer(connection: sqlite3.Connection, who: Caller, task_id: str, word:
 
 def submit(connection: sqlite3.Connection, who: Caller, copy_id: str) -> None:
     """Declare one of the caller's copies finished; refused while a task is unanswered. Submitting
-    twice is the same as once."""
+    twice is the same as once. A professional's queue is never submitted: its answers count as given."""
+    if copy_id == RELABEL:
+        raise Refused("the relabelling queue is not submitted: every answer counts as soon as it is given")
     pending = [t["position"] + 1 for t in tasks(connection, who, copy_id) if t["word"] is None]
     if pending:
         raise Refused(f"{len(pending)} clip(s) still unanswered (numbers {', '.join(map(str, pending[:10]))})")

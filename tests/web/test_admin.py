@@ -72,3 +72,35 @@ def test_kappa_so_far_counts_clips_with_two_answers_and_matches_fleiss(tmp_path)
     counts = counts[counts.sum(axis=1) >= 2]
     assert rated == len(counts) and np.isclose(kappa, fleiss_kappa(counts.to_numpy()))
     assert re.search(r"Fleiss", client_for(app, tokens["admin"]).get("/").text)
+
+
+def test_professionals_relabel_the_improper_sets_clips(tmp_path):
+    from dfer.curation.annotation import aggregate_labels
+
+    app, database, tasks, tokens, _ = planned(tmp_path, crowd=3, clips_count=22)
+    with sqlite3.connect(database) as connection:
+        gold = dict(connection.execute("SELECT task_id, gold FROM tasks JOIN clips USING (clip_id) "
+                                       "WHERE gold IS NOT NULL").fetchall())
+    for worker, own in tasks.groupby("worker"):  # w0 gets one of the two gold items wrong: a rate of 0.5
+        client = client_for(app, tokens[worker])
+        wrong = [t for t in own.task if t in gold][:1] if worker == "w0" else []
+        for task in own.task:
+            word = "rage" if task in wrong else gold.get(task, "joy")
+            client.put(f"/api/answers/{task}", json={"word": word})
+    pro = client_for(app, tokens["pro"])
+    assert "No clips are assigned" in pro.get("/").text  # nothing to relabel before QC
+    client_for(app, tokens["admin"]).post("/admin/qc")
+    home = pro.get("/").text
+    assert "clips to relabel" in home and "0 / 20" in home  # w0's 20 non-gold clips, not its gold items
+    queue = pro.get("/api/copies/relabel/tasks").json()["tasks"]
+    improper = set(tasks.loc[tasks.worker == "w0", "task"]) - set(gold)
+    assert {t["task_id"] for t in queue} == improper
+    for task in queue:
+        assert pro.put(f"/api/answers/{task['task_id']}", json={"word": "grief"}).json() == {"status": "stored"}
+    accepted = tasks.loc[tasks.worker == "w1", "task"].iloc[0]
+    assert pro.put(f"/api/answers/{accepted}", json={"word": "grief"}).status_code == 404  # not in the queue
+    assert pro.post("/api/copies/relabel/submit").status_code == 409
+    assert client_for(app, tokens["w1"]).get("/api/copies/relabel/tasks").status_code == 404
+    assert pro.get(f"/media/{queue[0]['task_id']}").status_code == 200
+    labels = aggregate_labels(database)
+    assert len(labels) == 20 and set(labels.label) == {"happy"}  # 3 × joy vs the professional's 2 × grief

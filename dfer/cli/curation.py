@@ -17,8 +17,11 @@ def add_parser(commands) -> None:
     step.add_argument("--workers", required=True, type=Path, help="CSV/Parquet: worker_id, role (crowd|professional)")
     step.add_argument("--tasks-out", required=True, type=Path, help="task list for the platform (CSV)")
     step.add_argument("--group-size", type=int, default=100)
-    step.add_argument("--gold-share", type=float, default=0.05)
-    step.add_argument("--copies", type=int, default=3)
+    step.add_argument("--gold-share", type=float, help="share of gold items per group (default 0.05; dfew: 0)")
+    step.add_argument("--copies", type=int, help="copies of each group, each for another crowd worker (default 3; "
+                      "dfew: 10)")
+    step.add_argument("--mode", choices=("ferv39k", "dfew"), default="ferv39k", help="ferv39k: the 26 words with "
+                      "gold items; dfew: the 7 classes, 10 votes per clip, no gold (--gold-share 0)")
     step.add_argument("--seed", type=int, default=0)
     step = steps.add_parser("import", help="answers (task, worker, label, time); all rows checked, one transaction")
     step.add_argument("answers", type=Path)
@@ -54,7 +57,10 @@ def add_parser(commands) -> None:
     step.add_argument("--professional-weight", type=float, default=2.0)
     step.add_argument("--out", required=True, type=Path, help="labels table (CSV or Parquet)")
     step = steps.add_parser("votes", help="DFEW: vote counts per clip → distributions, single labels, Fleiss' kappa")
-    step.add_argument("votes", type=Path, help="CSV/Parquet: an id column and one count column per expression")
+    step.add_argument("votes", type=Path, nargs="?", help="CSV/Parquet: an id column and one count column per "
+                      "expression (or --db)")
+    step.add_argument("--db", type=Path, help="count the votes of an annotation database instead (the web app's "
+                      "answers; plan it with --mode dfew for DFEW's 10 votes per clip)")
     step.add_argument("--id-column", default="clip_id")
     step.add_argument("--threshold", type=int, default=6, help="single label when a class has more votes (default 6)")
     step.add_argument("--out", required=True, type=Path, help="table (CSV); the agreement report goes beside it (.json)")
@@ -191,7 +197,10 @@ def _plan(args) -> int:
     from dfer.curation import annotation
     from dfer.io.atomic import write_table
 
-    options = annotation.PlanOptions(args.group_size, args.gold_share, args.copies, args.seed)
+    dfew = args.mode == "dfew"
+    gold_share = (0.0 if dfew else 0.05) if args.gold_share is None else args.gold_share
+    copies = (10 if dfew else 3) if args.copies is None else args.copies
+    options = annotation.PlanOptions(args.group_size, gold_share, copies, args.seed, args.mode)
     tasks = annotation.plan(args.db, read_table(args.clips), read_table(args.workers), options)
     write_table(args.tasks_out, tasks)
     print(f"{tasks['copy'].nunique()} group copies, {len(tasks)} tasks for {tasks.worker.nunique()} workers "
@@ -275,10 +284,13 @@ def _aggregate(args) -> int:
 
 
 def _votes(args) -> int:
-    from dfer.curation.votes import summarise_votes
+    from dfer.curation.votes import database_votes, summarise_votes
     from dfer.io.atomic import write_json, write_table
 
-    table, report = summarise_votes(read_table(args.votes).set_index(args.id_column), args.threshold)
+    if (args.votes is None) == (args.db is None):
+        raise InputError("give either a votes table or --db")
+    votes = database_votes(args.db) if args.db else read_table(args.votes).set_index(args.id_column)
+    table, report = summarise_votes(votes, args.threshold)
     write_table(args.out, table.reset_index())
     write_json(args.out.with_suffix(".json"), report)
     print(f"{report['single_labeled']} of {report['clips']} clips single-labeled (> {args.threshold} votes); "

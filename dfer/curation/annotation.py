@@ -36,6 +36,8 @@ from dfer.curation.aggregate import aggregate
 from dfer.errors import DatasetError, InputError
 
 VOCABULARY = Path(__file__).parent / "data" / "ferv39k_words.csv"
+#: Annotation modes: FERV39k's 26 words with gold items, or DFEW's vote over the 7 classes.
+MODES = ("ferv39k", "dfew")
 PASS = "PASS"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS clips(clip_id TEXT PRIMARY KEY, path TEXT NOT NULL, scene TEXT NOT NULL DEFAULT '',
@@ -51,6 +53,7 @@ CREATE TABLE IF NOT EXISTS answers(task_id TEXT NOT NULL REFERENCES tasks, worke
                                    PRIMARY KEY (task_id, worker_id));
 CREATE TABLE IF NOT EXISTS decisions(copy_id TEXT PRIMARY KEY REFERENCES copies, gold_answered INTEGER NOT NULL,
                                      gold_correct INTEGER NOT NULL, rate REAL, decision TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS labels(clip_id TEXT NOT NULL REFERENCES clips, method TEXT NOT NULL, label TEXT NOT NULL,
                                   confidence REAL NOT NULL, PRIMARY KEY (clip_id, method));
 """
@@ -94,14 +97,22 @@ def connect(path: str | Path, create: bool = False) -> sqlite3.Connection:
     return connection
 
 
+def annotation_mode(connection: sqlite3.Connection) -> str:
+    """The mode the database was planned in (:data:`MODES`; ``ferv39k`` for one planned before modes)."""
+    row = connection.execute("SELECT value FROM settings WHERE key = 'mode'").fetchone()
+    return row[0] if row else "ferv39k"
+
+
 @dataclass(frozen=True)
 class PlanOptions:
-    """How clips become group copies (FERV39k: 5% gold, 3 copies)."""
+    """How clips become group copies (FERV39k: 5% gold, 3 copies; DFEW: ``mode="dfew"``, the 7
+    classes voted by 10 annotators per clip, no gold, ``gold_share=0``)."""
 
     group_size: int = 100
     gold_share: float = 0.05
     copies: int = 3
     seed: int = 0
+    mode: str = "ferv39k"
 
 
 def check_clips(clips: pd.DataFrame, source: str = "clips", words: dict[str, str] | None = None) -> pd.DataFrame:
@@ -162,9 +173,11 @@ def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, optio
     crowd = workers[workers.role == "crowd"].worker_id.astype(str).tolist()
     if len(crowd) < options.copies:
         raise InputError(f"{options.copies} copies per group need at least {options.copies} crowd workers, got {len(crowd)}")
-    if gold_pool.empty:
+    if options.mode not in MODES:
+        raise InputError(f"mode must be one of {', '.join(MODES)}, got {options.mode!r}")
+    if gold_pool.empty and options.gold_share > 0:
         raise InputError("no gold items: give some clips a 'gold' label (professional annotation)")
-    gold_per_group = max(int(round(options.gold_share * options.group_size)), 1)
+    gold_per_group = max(int(round(options.gold_share * options.group_size)), 1) if options.gold_share > 0 else 0
     per_group = options.group_size - gold_per_group
     order = rng.permutation(len(items))
     paths = dict(zip(clips.clip_id, clips.path))
@@ -175,12 +188,13 @@ def plan(database: str | Path, clips: pd.DataFrame, workers: pd.DataFrame, optio
                                 for c in clips.itertuples()])
         connection.executemany("INSERT OR REPLACE INTO workers VALUES (?, ?)",
                                workers[["worker_id", "role"]].astype(str).itertuples(index=False))
+        connection.execute("INSERT OR REPLACE INTO settings VALUES ('mode', ?)", (options.mode,))
         start = connection.execute("SELECT COALESCE(MAX(group_id) + 1, 0) FROM copies").fetchone()[0]
         for number, first in enumerate(range(0, len(order), per_group)):
             group = start + number
             members = items.iloc[order[first:first + per_group]].clip_id.tolist()
-            members += gold_pool.clip_id.iloc[rng.choice(len(gold_pool), size=min(gold_per_group, len(gold_pool)),
-                                                         replace=False)].tolist()
+            members += [] if not gold_per_group else gold_pool.clip_id.iloc[rng.choice(
+                len(gold_pool), size=min(gold_per_group, len(gold_pool)), replace=False)].tolist()
             assigned = rng.choice(len(crowd), size=options.copies, replace=False)
             for copy in range(options.copies):
                 copy_id = secrets.token_hex(6)

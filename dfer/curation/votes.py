@@ -26,6 +26,23 @@ def vote_table(answers: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def database_votes(database) -> pd.DataFrame:
+    """``clip × expression`` vote counts from an annotation database's crowd answers (each copy's
+    own annotator; PASS left out) — DFEW's 10 votes per clip when planned with ``mode="dfew"``."""
+    from contextlib import closing
+
+    from dfer.curation.annotation import PASS, connect
+
+    with closing(connect(database)) as connection:
+        answers = pd.read_sql_query(
+            "SELECT tasks.clip_id AS task, answers.worker_id AS worker, answers.label FROM answers "
+            "JOIN tasks USING (task_id) JOIN copies USING (copy_id) WHERE answers.worker_id = copies.worker_id "
+            "AND answers.label != ?", connection, params=(PASS,))
+    if answers.empty:
+        raise InputError(f"{database}: no answers yet")
+    return vote_table(answers).rename_axis("clip_id")
+
+
 def distributions(votes: pd.DataFrame) -> pd.DataFrame:
     """Each clip's votes as a 7-dimensional distribution (rows sum to 1)."""
     totals = votes.sum(axis=1)

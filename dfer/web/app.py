@@ -30,7 +30,8 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dfer.curation.annotation import VOCABULARY, error_estimates, quality_control, reassign, vocabulary
+from dfer import labels
+from dfer.curation.annotation import VOCABULARY, annotation_mode, error_estimates, quality_control, reassign, vocabulary
 from dfer.errors import DatasetError, InputError
 from dfer.web import dashboard, marking, pages
 from dfer.web.store import Caller, NotFound, Refused, caller, copies, login, media_file, open_store, save_answer
@@ -41,16 +42,22 @@ STATIC = Path(__file__).parent / "static"
 
 
 def create_app(database: str | Path, media: str | Path, words_file: str | Path = VOCABULARY) -> Starlette:
-    """The app serving ``database`` (made by ``dfer annotate plan``) and the clips under ``media``."""
+    """The app serving ``database`` (made by ``dfer annotate plan``) and the clips under ``media``;
+    the page offers the words of ``words_file`` (FERV39k mode) or the 7 classes (a database planned
+    with ``--mode dfew``)."""
     database, media = Path(database), Path(media)
-    with closing(open_store(database)):  # refuse a bad --db now, not at the first request
-        pass
     if not media.is_dir():
         raise DatasetError(media, "--media must be the folder holding the clips")
-    words = vocabulary(words_file)
-    table = pd.read_csv(words_file, dtype=str)
-    choices = [(str(w).strip().lower(), str(e).strip().lower()) for w, e in zip(table.word, table.expression)]
-    keys = pages.shortcuts(choices)
+    with closing(open_store(database)) as db:
+        mode = annotation_mode(db)
+    if mode == "dfew":  # DFEW: each annotator votes one of the 7 classes
+        words = {name: name for name in labels.EXPRESSIONS}
+        choices = [(name, name) for name in labels.EXPRESSIONS]
+    else:
+        words = vocabulary(words_file)
+        table = pd.read_csv(words_file, dtype=str)
+        choices = [(str(w).strip().lower(), str(e).strip().lower()) for w, e in zip(table.word, table.expression)]
+    keys = pages.shortcuts(choices, numbered=mode == "dfew")
 
     def connection() -> sqlite3.Connection:
         return open_store(database)

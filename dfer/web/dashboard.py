@@ -41,7 +41,8 @@ def annotator_progress(copies: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["annotator", "copies", "answered", "total", "submitted", "gold_rate"])
     table = copies.groupby("annotator").agg(copies=("copy", "size"), answered=("answered", "sum"),
                                             total=("total", "sum"), submitted=("submitted", "sum"),
-                                            gold_answered=("gold_answered", "sum"), gold_correct=("gold_correct", "sum"))
+                                            gold_answered=("gold_answered", "sum"),
+                                            gold_correct=("gold_correct", "sum"))
     table["gold_rate"] = (table.gold_correct / table.gold_answered.replace(0, np.nan)).round(3)
     return table.drop(columns=["gold_answered", "gold_correct"]).reset_index()
 

@@ -49,8 +49,11 @@ def copy_list(worker_id: str, copies: list[dict], videos: list[dict] = ()) -> st
     return layout("your clips", f"<main><h1>Clips for {escape(worker_id)}</h1>{table}</main>")
 
 
-def shortcuts(choices: list[tuple[str, str]]) -> dict[str, str]:
-    """Keyboard key → word: the (word, expression) choices in their order on a–z, PASS on 0."""
+def shortcuts(choices: list[tuple[str, str]], numbered: bool = False) -> dict[str, str]:
+    """Keyboard key → word: the (word, expression) choices in their order on a–z, PASS on 0; or,
+    ``numbered`` (DFEW's 7 classes, no PASS), on 1, 2, …"""
+    if numbered:
+        return {str(number): word for number, (word, _) in enumerate(choices, start=1)}
     return {**dict(zip(ascii_lowercase, (word for word, _ in choices))), "0": "PASS"}
 
 
@@ -66,8 +69,9 @@ def labelling(copy_id: str, choices: list[tuple[str, str]], keys: dict[str, str]
         buttons = "".join(f'<button type="button" class="word" data-word="{escape(w)}">'
                           f'<kbd>{escape(key_of.get(w, ""))}</kbd> {escape(w)}</button>' for w in members)
         groups.append(f'<fieldset><legend>{escape(expression)}</legend>{buttons}</fieldset>')
-    groups.append('<fieldset><legend>none of these</legend><button type="button" class="word" data-word="PASS">'
-                  '<kbd>0</kbd> PASS</button></fieldset>')
+    if "PASS" in keys.values():
+        groups.append('<fieldset><legend>none of these</legend><button type="button" class="word" '
+                      'data-word="PASS"><kbd>0</kbd> PASS</button></fieldset>')
     body = f"""<main class="label">
 <header><a href="/">← all sets</a> <span id="progress" aria-live="polite"></span> <span id="status"></span></header>
 <section class="player">

@@ -65,7 +65,8 @@ def test_every_command_has_help():
                     ["preprocess"], ["predict"], ["assets", "fetch"], ["assets", "list"], ["train"], ["evaluate"],
                     ["models", "list"], ["models", "info"], ["checkpoint", "upgrade"], ["build", "candidates"],
                     ["annotate", "plan"], ["annotate", "votes"], ["annotate", "intervals"], ["annotate", "tokens"],
-                    ["annotate", "serve"], ["annotate", "long"], ["annotate", "marks"], ["spot", "train"],
+                    ["annotate", "serve"], ["annotate", "long"], ["annotate", "marks"], ["annotate", "media"],
+                    ["spot", "train"],
                     ["spot", "evaluate"], ["spot", "predict"], ["spot", "features"]):
         result = run(*command, "--help")
         assert result.returncode == 0 and "usage: dfer" in result.stdout

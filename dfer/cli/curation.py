@@ -79,6 +79,11 @@ def add_parser(commands) -> None:
                       "only; put a reverse proxy with HTTPS in front to open it to others)")
     step.add_argument("--port", type=int, default=8000)
     step.add_argument("--vocabulary", type=Path, help="(word, expression) CSV (default: the 26 FERV39k-style words)")
+    step = steps.add_parser("media", help="copy every clip at a constant frame rate for the web app (frame steps "
+                            "exact; served instead of the clip); resumable")
+    step.add_argument("--db", required=True, type=Path)
+    step.add_argument("--media", required=True, type=Path, help="the folder the clips' paths are relative to; the "
+                      "copies go to its cfr/")
     step = steps.add_parser("long", help="SDFE-LV marking: long videos copied at a constant frame rate into --media, "
                             "each given to --per-video annotators (5 in the paper) to mark in the web app")
     step.add_argument("--db", required=True, type=Path, help="annotation database (created if missing)")
@@ -142,7 +147,16 @@ def run(args) -> int:
         return _candidates(args)
     return {"plan": _plan, "import": _import, "qc": _qc, "export": _export, "dump": _dump, "reassign": _reassign,
             "aggregate": _aggregate, "votes": _votes, "intervals": _intervals, "tokens": _tokens,
-            "serve": _serve, "long": _long, "marks": _marks}[args.annotate_command](args)
+            "serve": _serve, "long": _long, "marks": _marks, "media": _media}[args.annotate_command](args)
+
+
+def _media(args) -> int:
+    from dfer.web.media import ingest_clips
+
+    counts = ingest_clips(args.db, args.media)
+    print(f"{counts['copied']} clips copied at a constant frame rate, {counts['kept']} kept from before, "
+          f"{counts['failed']} failed → {args.media / 'cfr'}")
+    return 1 if counts["failed"] else 0
 
 
 def _long(args) -> int:

@@ -27,23 +27,10 @@ from tqdm import tqdm
 from dfer.data.long_video import FORMAT, VERSION, read_long_videos
 from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import atomic_path
-from dfer.io.video import iter_frames, probe, write_video
+from dfer.web.media import ingest
 from dfer.web.store import Caller, NotFound, Refused, inside, now, open_store
 
 CATEGORIES = range(1, 7)
-
-
-def ingest(source: Path, target: Path) -> tuple[float, int]:
-    """Copy a long video as constant-frame-rate H.264: every decoded frame once, in order, at the
-    source's nominal fps. Returns (fps, frames); a finished copy is kept (re-runs are cheap)."""
-    info = probe(source)
-    fps = info.fps if info.fps > 0 else 25.0
-    if target.is_file():
-        with_frames = probe(target).frames
-        if with_frames:
-            return fps, with_frames
-    frames = write_video(target, (frame.image for frame in iter_frames(source, info)), fps)
-    return fps, frames
 
 
 def plan_marking(database: str | Path, annotations: str | Path, videos: str | Path, workers: list[str],

@@ -7,6 +7,8 @@ Tables added to the store of :mod:`dfer.curation.annotation`:
 - ``sessions``: the SHA-256 of each login's session cookie and the token it came from;
 - ``answer_history``: every change of a stored answer (old word, new word, time): the audit trail;
 - ``submissions``: the copies their annotator declared finished;
+- ``clip_media``: the constant-frame-rate copy of each clip made by ``dfer annotate media``
+  (:mod:`dfer.web.media`), served instead of the clip, with its fps and frames;
 - ``long_videos``, ``markings``, ``marks``, ``mark_history``: SDFE-LV interval marking
   (:mod:`dfer.web.marking`).
 
@@ -34,6 +36,8 @@ CREATE TABLE IF NOT EXISTS sessions(session_hash TEXT PRIMARY KEY, token_hash TE
 CREATE TABLE IF NOT EXISTS answer_history(task_id TEXT NOT NULL, worker_id TEXT NOT NULL, old_word TEXT,
                                           new_word TEXT NOT NULL, time TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS submissions(copy_id TEXT PRIMARY KEY REFERENCES copies, time TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS clip_media(clip_id TEXT PRIMARY KEY REFERENCES clips, file TEXT NOT NULL, fps REAL NOT NULL,
+                                      frames INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS long_videos(video_id TEXT PRIMARY KEY, file TEXT NOT NULL, fps REAL NOT NULL,
                                        frames INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS markings(marking_id TEXT PRIMARY KEY, video_id TEXT NOT NULL REFERENCES long_videos,
@@ -129,8 +133,11 @@ def caller(connection: sqlite3.Connection, session: str | None) -> Caller | None
 
 #: The copy id under which a professional sees their queue: the improper copies' clips to relabel.
 RELABEL = "relabel"
-_RELABEL_TASKS = ("SELECT tasks.task_id, tasks.copy_id, clips.path FROM tasks JOIN decisions USING (copy_id) "
-                  "JOIN clips USING (clip_id) WHERE decision = 'improper' AND clips.gold IS NULL")
+_RELABEL_TASKS = ("SELECT tasks.task_id, tasks.copy_id, COALESCE(clip_media.file, clips.path) AS path, clip_media.fps "
+                  "FROM tasks JOIN decisions USING (copy_id) JOIN clips USING (clip_id) LEFT JOIN clip_media "
+                  "USING (clip_id) WHERE decision = 'improper' AND clips.gold IS NULL")
+#: The frame rate assumed for a clip not ingested (``dfer annotate media``), for the page's frame steps.
+DEFAULT_FPS = 25.0
 
 
 def copies(connection: sqlite3.Connection, who: Caller) -> list[dict]:
@@ -156,30 +163,34 @@ def tasks(connection: sqlite3.Connection, who: Caller, copy_id: str) -> list[dic
     far: ``[{"task_id", "position", "word"}]``. Clip ids, paths and gold labels are not in it."""
     if who.role == "professional" and copy_id == RELABEL:
         rows = connection.execute(
-            f"SELECT queue.task_id, answers.word FROM ({_RELABEL_TASKS}) AS queue LEFT JOIN answers ON "
+            f"SELECT queue.task_id, answers.word, queue.fps FROM ({_RELABEL_TASKS}) AS queue LEFT JOIN answers ON "
             "answers.task_id = queue.task_id AND answers.worker_id = ? ORDER BY queue.copy_id, queue.task_id",
             (who.worker_id,)).fetchall()
-        return [{"task_id": t, "position": p, "word": w} for p, (t, w) in enumerate(rows)]
+        return [{"task_id": t, "position": p, "word": w, "fps": fps or DEFAULT_FPS}
+                for p, (t, w, fps) in enumerate(rows)]
     owner = connection.execute("SELECT worker_id FROM copies WHERE copy_id = ?", (copy_id,)).fetchone()
     if owner is None or owner[0] != who.worker_id:
         raise NotFound(copy_id)
     rows = connection.execute(
-        "SELECT tasks.task_id, tasks.position, answers.word FROM tasks LEFT JOIN answers ON answers.task_id = "
-        "tasks.task_id AND answers.worker_id = ? WHERE copy_id = ? ORDER BY position", (who.worker_id, copy_id))
-    return [{"task_id": t, "position": p, "word": w} for t, p, w in rows]
+        "SELECT tasks.task_id, tasks.position, answers.word, clip_media.fps FROM tasks LEFT JOIN answers ON "
+        "answers.task_id = tasks.task_id AND answers.worker_id = ? LEFT JOIN clip_media USING (clip_id) "
+        "WHERE copy_id = ? ORDER BY position", (who.worker_id, copy_id))
+    return [{"task_id": t, "position": p, "word": w, "fps": fps or DEFAULT_FPS} for t, p, w, fps in rows]
 
 
 def _own_task(connection: sqlite3.Connection, who: Caller, task_id: str) -> tuple[str, str]:
-    """(copy id, clip path) of a task in one of the caller's copies (a professional's: in their
-    relabelling queue; copy id :data:`RELABEL`); NotFound otherwise."""
+    """(copy id, file served) of a task in one of the caller's copies (a professional's: in their
+    relabelling queue; copy id :data:`RELABEL`) — the clip's ingested copy, else the clip; NotFound
+    otherwise."""
     if who.role == "professional":
         row = connection.execute(f"SELECT path FROM ({_RELABEL_TASKS}) WHERE task_id = ?", (task_id,)).fetchone()
         if row is None:
             raise NotFound(task_id)
         return RELABEL, row[0]
     row = connection.execute(
-        "SELECT tasks.copy_id, clips.path, copies.worker_id FROM tasks JOIN copies USING (copy_id) "
-        "JOIN clips USING (clip_id) WHERE task_id = ?", (task_id,)).fetchone()
+        "SELECT tasks.copy_id, COALESCE(clip_media.file, clips.path), copies.worker_id FROM tasks JOIN copies "
+        "USING (copy_id) JOIN clips USING (clip_id) LEFT JOIN clip_media USING (clip_id) WHERE task_id = ?",
+        (task_id,)).fetchone()
     if row is None or row[2] != who.worker_id:
         raise NotFound(task_id)
     return row[0], row[1]

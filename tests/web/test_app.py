@@ -57,7 +57,7 @@ def test_no_response_carries_gold_clip_ids_or_paths(served):
     for body in bodies:
         assert "clip_" not in body and "clips/" not in body and "gold" not in body.lower()
     listed = w0.get(f"/api/copies/{copy}/tasks").json()["tasks"]
-    assert all(set(task) == {"task_id", "position", "word"} for task in listed)  # nothing else about a clip
+    assert all(set(task) == {"task_id", "position", "word", "fps"} for task in listed)  # nothing else about a clip
     assert [task["word"] for task in listed] == ["joy"] + [None] * (len(listed) - 1)  # the caller's answers only
 
 

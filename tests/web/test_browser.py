@@ -94,6 +94,12 @@ def test_an_annotator_opens_their_link_watches_the_clip_and_labels_it_by_key(ser
     assert stored_words(database, "w0") == {mine[0]: "joy", mine[1]: "PASS"}
     page.keyboard.press("ArrowLeft")  # back to the second clip: its answer is shown
     assert page.inner_text("button.word.chosen") == "0 PASS"
+    page.keyboard.press(".")  # one frame on: paused in the middle of a frame
+    page.wait_for_function("() => document.getElementById('clip').paused")
+    first = page.evaluate("() => document.getElementById('clip').currentTime * 25 - 0.5")
+    page.keyboard.press(".")
+    second = page.evaluate("() => document.getElementById('clip').currentTime * 25 - 0.5")
+    assert abs(first - round(first)) < 1e-3 and round(second) == round(first) + 1
     page.screenshot(path=str(tmp_path / "labelling.png"))
 
 

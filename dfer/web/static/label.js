@@ -6,7 +6,6 @@
   const progress = document.getElementById("progress");
   const status = document.getElementById("status");
   const submit = document.getElementById("submit");
-  const frame = 1 / 25;  // one frame of a 25 fps clip
   let tasks = [];
   let current = 0;
 
@@ -40,9 +39,15 @@
     show(current + 1 < tasks.length ? current + 1 : current);
   }
 
-  function step(seconds) {
+  function step(frames) {  // whole frames of the clip's own rate (its ingested copy's)
+    if (video.readyState < 1) {  // no duration yet: step once the clip's metadata is in
+      video.addEventListener("loadedmetadata", () => step(frames), {once: true});
+      return;
+    }
+    const fps = tasks[current].fps;
+    const shown = Math.floor(video.currentTime * fps + 1e-6);
     video.pause();
-    video.currentTime = Math.max(0, Math.min(video.duration || 0, video.currentTime + seconds));
+    video.currentTime = Math.max(0, Math.min((video.duration || 0) - 0.5 / fps, (shown + frames + 0.5) / fps));
   }
 
   document.querySelector(".words").addEventListener("click", (event) => {
@@ -51,8 +56,8 @@
   });
   document.getElementById("previous").onclick = () => show(current - 1);
   document.getElementById("next").onclick = () => show(current + 1);
-  document.getElementById("back").onclick = () => step(-frame);
-  document.getElementById("forward").onclick = () => step(frame);
+  document.getElementById("back").onclick = () => step(-1);
+  document.getElementById("forward").onclick = () => step(1);
   document.getElementById("play").onclick = () => (video.paused ? video.play() : video.pause());
   document.getElementById("speed").onchange = (event) => { video.playbackRate = Number(event.target.value); };
   submit.onclick = async () => {
@@ -67,8 +72,8 @@
     if (key in config.keys) { event.preventDefault(); answer(config.keys[key]); }
     else if (key === "arrowright" || key === "enter") show(current + 1);
     else if (key === "arrowleft") show(current - 1);
-    else if (key === ",") step(-frame);
-    else if (key === ".") step(frame);
+    else if (key === ",") step(-1);
+    else if (key === ".") step(1);
     else if (key === " ") { event.preventDefault(); video.paused ? video.play() : video.pause(); }
   });
 

@@ -1,6 +1,6 @@
 """Screenshots of `dfer annotate serve` for the README: a small planned project served on 127.0.0.1,
 opened in headless Chromium (Debian's package): one clip labelled by key, two intervals marked on a
-synthetic long video.
+synthetic long video, and the admin's dashboard.
 
     .venv/bin/python docs/screenshots.py        # writes docs/screenshots/*.png
 """
@@ -43,7 +43,8 @@ def main() -> None:
         write_long(Path(tmp) / "long", 1, seed=0, size=32, progress=False, seconds=(12.0, 14.0))
         plan_marking(database, Path(tmp) / "long" / "annotations.json", Path(tmp) / "long" / "videos",
                      ["ana", "ben", "cai"], media, per_video=3, progress=False)
-        token = next(t["token"] for t in issue_tokens(database) if t["worker_id"] == "ana")
+        issued = {t["worker_id"] or "admin": t["token"] for t in issue_tokens(database)}
+        token = issued["ana"]
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -75,9 +76,12 @@ def main() -> None:
             page.wait_for_selector("body[data-saved='2']")
             page.keyboard.press("Shift+ArrowRight")
             page.screenshot(path=str(out / "marking.png"), full_page=True)
+            admin = browser.new_page(viewport={"width": 1100, "height": 900})
+            admin.goto(f"http://127.0.0.1:{port}/login/{issued['admin']}")
+            admin.screenshot(path=str(out / "dashboard.png"), full_page=True)
             browser.close()
         server.should_exit = True
-    print(f"wrote {out / 'sets.png'}, {out / 'labelling.png'} and {out / 'marking.png'}")
+    print(f"wrote {', '.join(str(out / name) for name in ('sets.png', 'labelling.png', 'marking.png', 'dashboard.png'))}")
 
 
 if __name__ == "__main__":

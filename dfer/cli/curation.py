@@ -79,6 +79,8 @@ def add_parser(commands) -> None:
                       "only; put a reverse proxy with HTTPS in front to open it to others)")
     step.add_argument("--port", type=int, default=8000)
     step.add_argument("--vocabulary", type=Path, help="(word, expression) CSV (default: the 26 FERV39k-style words)")
+    step.add_argument("--exports", type=Path, help="where the dashboard's export writes datasets (default: an "
+                      "exports/ folder beside the database)")
     step = steps.add_parser("media", help="copy every clip at a constant frame rate for the web app (frame steps "
                             "exact; served instead of the clip); resumable")
     step.add_argument("--db", required=True, type=Path)
@@ -203,7 +205,8 @@ def _serve(args) -> int:
     from dfer.curation.annotation import VOCABULARY
     from dfer.web.app import serve
 
-    serve(args.db, args.media, host=args.host, port=args.port, words_file=args.vocabulary or VOCABULARY)
+    serve(args.db, args.media, host=args.host, port=args.port, words_file=args.vocabulary or VOCABULARY,
+          exports=args.exports)
     return 0
 
 

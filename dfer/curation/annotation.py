@@ -319,8 +319,10 @@ def import_answers(database: str | Path, answers: pd.DataFrame, source: str = "a
     return len(rows)
 
 
-def quality_control(database: str | Path, low: float = 0.4, high: float = 0.8) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Decide every answered copy by its correct rate on gold items; returns (per copy, per worker)."""
+def quality_control(database: str | Path, low: float = 0.4, high: float = 0.8, copies=None
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Decide every answered copy (or only those in ``copies``: the web app's submitted ones) by its
+    correct rate on gold items; returns (per copy, per worker)."""
     if not 0 <= low <= high <= 1:
         raise InputError(f"thresholds must satisfy 0 ≤ low ≤ high ≤ 1, got {low}, {high}")
     with closing(connect(database)) as connection:
@@ -330,6 +332,8 @@ def quality_control(database: str | Path, low: float = 0.4, high: float = 0.8) -
             "WHERE clips.gold IS NOT NULL AND answers.worker_id = copies.worker_id", connection)
         per_copy = gold.groupby(["copy_id", "group_id", "worker_id"]).correct.agg(["size", "sum"]).reset_index()
         per_copy.columns = ["copy_id", "group_id", "worker_id", "gold_answered", "gold_correct"]
+        if copies is not None:
+            per_copy = per_copy[per_copy.copy_id.isin(set(copies))].reset_index(drop=True)
         per_copy["rate"] = per_copy.gold_correct / per_copy.gold_answered
         per_copy["decision"] = np.select([per_copy.rate < low, per_copy.rate < high], ["unacceptable", "improper"],
                                          "accept")

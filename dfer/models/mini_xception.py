@@ -29,7 +29,7 @@ class _MaxPoolSame(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pads = []
         for size in (x.shape[-1], x.shape[-2]):  # F.pad order: last dimension first
-            total = max((-(-size // 2) - 1) * 2 + 3 - size, 0)
+            total = max(((size + 1) // 2 - 1) * 2 + 3 - size, 0)  # ceil(size / 2) without negatives (ONNX truncates)
             pads += [total // 2, total - total // 2]
         return F.max_pool2d(F.pad(x, pads, value=float("-inf")), 3, 2)
 
@@ -155,3 +155,19 @@ def preprocess_faces(grey_faces: np.ndarray) -> torch.Tensor:
     """``(N, 64, 64)`` uint8 grey faces → the model's input ``(N, 1, 64, 64)`` in [-1, 1] (as ``fer``)."""
     faces = torch.from_numpy(np.ascontiguousarray(grey_faces)).float().div_(255.0).sub_(0.5).mul_(2.0)
     return faces.unsqueeze(1)
+
+
+def export_onnx(weights: str | Path, target: str | Path) -> Path:
+    """The model with the Keras ``weights`` as an ONNX file (input ``faces`` (N, 1, 64, 64), output
+    ``logits`` (N, 7), any N), written atomically; what the default classifier runs without torch."""
+    import warnings
+
+    from dfer.io.atomic import atomic_path
+
+    model = load_keras_weights(MiniXception(), weights).eval()
+    with atomic_path(target) as partial, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on the legacy path and traced shapes
+        torch.onnx.export(model, torch.zeros(1, 1, 64, 64), str(partial), input_names=["faces"],
+                          output_names=["logits"], dynamic_axes={"faces": {0: "faces"}, "logits": {0: "faces"}},
+                          opset_version=17, dynamo=False)
+    return Path(target)

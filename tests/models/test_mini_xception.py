@@ -55,3 +55,33 @@ def test_default_classifier_returns_canonical_order():
     keras = REFERENCE["probabilities"]
     for canonical, name in enumerate(labels.EXPRESSIONS):
         assert np.allclose(probabilities[:, canonical], keras[:, labels.FER2013_ORDER.index(name)], atol=1e-5)
+
+
+def test_the_onnx_file_is_made_once_recorded_and_remade_when_it_changes(tmp_path, monkeypatch):
+    import json
+
+    from dfer.assets import sha256
+    from dfer.models.default import onnx_model
+
+    monkeypatch.setenv("DFER_HOME", str(tmp_path))
+    made = onnx_model(WEIGHTS)
+    record = json.loads(made.with_name(made.name + ".json").read_text())
+    assert made.parent == tmp_path / "derived" and record == {
+        "source": WEIGHTS.name, "source_sha256": sha256(WEIGHTS), "onnx_sha256": sha256(made)}
+    stamp = made.stat().st_mtime_ns
+    assert onnx_model(WEIGHTS) == made and made.stat().st_mtime_ns == stamp  # kept
+    made.write_bytes(b"damaged")
+    assert onnx_model(WEIGHTS) == made and sha256(made) == record["onnx_sha256"]  # made again, the same
+
+
+def test_onnx_and_the_pytorch_port_agree(model):
+    import onnxruntime
+
+    from dfer.models.default import onnx_model, preprocess
+
+    session = onnxruntime.InferenceSession(str(onnx_model(WEIGHTS)), providers=["CPUExecutionProvider"])
+    faces = REFERENCE["faces"]
+    onnx_logits = session.run(None, {"faces": preprocess(faces)})[0]
+    with torch.no_grad():
+        torch_logits = model(preprocess_faces(faces)).numpy()
+    assert np.abs(onnx_logits - torch_logits).max() < 1e-4 and len(onnx_logits) == len(faces)  # any batch size

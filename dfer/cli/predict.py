@@ -20,6 +20,8 @@ def add_parser(commands) -> None:
                       "videos a failing one goes to OUT/failures.csv and the rest go on (exit status 1)")
     pred.add_argument("--model", default="default", help="default (mini-Xception) or a dfer checkpoint (.pt)")
     pred.add_argument("--detect-every", type=int, default=5, help="frames between face detections (default 5)")
+    pred.add_argument("--video-out", action="store_true", help="also write OUT/annotated.mp4: every frame with each "
+                      "face's box, track, top expression and a bar per expression (the input's fps and frames)")
     pred.add_argument("--quiet", action="store_true", help="no progress bar")
     pred.set_defaults(run=run)
 
@@ -50,11 +52,12 @@ def run(args) -> int:
         return _assets(args)
     if args.command == "demo":
         return _demo(args)
-    return predict_videos(args.videos, args.out, args.model, args.detect_every, quiet=args.quiet)
+    return predict_videos(args.videos, args.out, args.model, args.detect_every, quiet=args.quiet,
+                          video_out=args.video_out)
 
 
 def predict_videos(inputs: list[Path], out: Path, model: str = "default", detect_every: int = 5,
-                   quiet: bool = False) -> int:
+                   quiet: bool = False, video_out: bool = False) -> int:
     """``dfer predict``: each video's outputs under ``out`` (the folder itself for one video, else a
     sub-folder per video, named by its unique key), with what was found printed. With several
     videos a failing one is recorded in ``out/failures.csv`` and the rest go on (status 1)."""
@@ -73,7 +76,7 @@ def predict_videos(inputs: list[Path], out: Path, model: str = "default", detect
     for job in jobs:
         folder = out if len(jobs) == 1 else out / job.key
         try:
-            result = _predict_one(Path(job.path), folder, model, options, quiet)
+            result = _predict_one(Path(job.path), folder, model, options, quiet, video_out)
         except (InputError, OSError) as error:
             if len(jobs) == 1:
                 raise
@@ -101,13 +104,13 @@ def _load_model(model: str):
     return VideoModel.from_checkpoint(model)
 
 
-def _predict_one(video: Path, folder: Path, model, options, quiet: bool):
+def _predict_one(video: Path, folder: Path, model, options, quiet: bool, video_out: bool = False):
     from dfer.io.progress import frame_progress
     from dfer.predict import predict
 
     with frame_progress(video.name, enabled=not quiet) as on_frame:
         result = predict(video, model, options, on_frame)
-    written = result.save(folder)
+    written = result.save(folder, annotated=video_out)
     speed = result.summary()["x_real_time"]
     print(f"{video}: {len(result.frames)} face-frames in {len(result.tracks)} track(s), "
           f"{len(result.segments)} segment(s), {result.seconds:.1f} s ({speed}× real time)")
@@ -116,7 +119,8 @@ def _predict_one(video: Path, folder: Path, model, options, quiet: bool):
     for track in result.tracks:
         spans = result.segments[result.segments.track == track]
         print(f"  track {track}: " + ", ".join(f"{s.label} {s.onset:.2f}–{s.offset:.2f} s" for s in spans.itertuples()))
-    print(f"  report: {written['report']} (timeline.png, frames.parquet, segments.csv, summary.json)")
+    print(f"  report: {written['report']} (timeline.png, frames.parquet, segments.csv, summary.json"
+          + (", annotated.mp4)" if video_out else ")"))
     return result
 
 

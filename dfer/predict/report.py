@@ -122,13 +122,16 @@ def _swatch(name: str) -> str:
 
 #: The files one video's outputs consist of (``windows.csv`` only for a trained video model).
 OUTPUTS = {"frames": "frames.parquet", "frames_csv": "frames.csv", "segments": "segments.csv",
-           "timeline": "timeline.png", "report": "report.html", "summary": "summary.json", "windows": "windows.csv"}
+           "timeline": "timeline.png", "report": "report.html", "summary": "summary.json", "windows": "windows.csv",
+           "annotated": "annotated.mp4"}
 
 
-def save_result(result, out: Path) -> dict[str, Path]:
+def save_result(result, out: Path, annotated: bool = False) -> dict[str, Path]:
     """Write every output of one video as the folder ``out``: staged, then swapped in whole, so a
-    kill never leaves a mix of two runs' files. A folder holding other files is refused."""
-    wanted = {key: name for key, name in OUTPUTS.items() if key != "windows" or result.windows is not None}
+    kill never leaves a mix of two runs' files. A folder holding other files is refused. With
+    ``annotated``, also the annotated video (:mod:`dfer.predict.annotate`)."""
+    wanted = {key: name for key, name in OUTPUTS.items()
+              if (key != "windows" or result.windows is not None) and (key != "annotated" or annotated)}
     with replaced_folder(out, owned=set(OUTPUTS.values())) as staging:
         write_table(staging / wanted["frames"], result.frames)
         write_table(staging / wanted["frames_csv"], result.frames)
@@ -138,4 +141,8 @@ def save_result(result, out: Path) -> dict[str, Path]:
         plt.close(timeline(result, staging / wanted["timeline"]))
         html_report(result, staging / wanted["report"])
         write_json(staging / wanted["summary"], result.summary())
+        if annotated:
+            from dfer.predict.annotate import write_annotated
+
+            write_annotated(result.video, result.frames, staging / wanted["annotated"])
     return {key: Path(out) / name for key, name in wanted.items()}

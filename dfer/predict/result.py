@@ -91,11 +91,12 @@ class PredictionResult:
 
         return html_report(self, path)
 
-    def save(self, out: str | Path) -> dict[str, Path]:
-        """Write frames (Parquet and CSV), segments (CSV), timeline PNG, HTML report and summary.json."""
+    def save(self, out: str | Path, annotated: bool = False) -> dict[str, Path]:
+        """Write frames (Parquet and CSV), segments (CSV), timeline PNG, HTML report and summary.json
+        (and, ``annotated``, the annotated video)."""
         from dfer.predict.report import save_result
 
-        return save_result(self, Path(out))
+        return save_result(self, Path(out), annotated)
 
 
 class Thumbnails:

@@ -11,7 +11,6 @@ which file to put where.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from typing import Callable
 
 from dfer.errors import InputError
 from dfer.io.atomic import atomic_path
+from dfer.io.hashing import sha256
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,6 @@ class AssetMissing(RuntimeError):
 def home() -> Path:
     """The cache folder: ``$DFER_HOME`` or ``~/.cache/dfer``."""
     return Path(os.environ.get("DFER_HOME") or Path.home() / ".cache" / "dfer").expanduser()
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _by_hand(asset: Asset, target: Path) -> str:

@@ -141,9 +141,10 @@ def _assets(args) -> int:
 def _derive(name: str, path) -> None:
     """What a fetched asset is run as: the default model's ONNX file (made once, sha256 recorded)."""
     if name == "emotion_model":
-        from dfer.models.default import onnx_model
+        from dfer.models.default import model_card_path, onnx_model
 
-        print(f"{name}: as ONNX for onnxruntime → {onnx_model(path)}")
+        onnx = onnx_model(path)
+        print(f"{name}: as ONNX for onnxruntime → {onnx} (model card: {model_card_path(onnx)})")
 
 
 def _demo(args) -> int:

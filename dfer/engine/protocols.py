@@ -26,6 +26,7 @@ from dfer.engine.config import RunConfig, to_dict
 from dfer.engine.data import load_clips
 from dfer.engine.distributed import Distributed
 from dfer.engine.evaluate import evaluate_split, write_results
+from dfer.engine.model_card import write_model_card
 from dfer.engine.trainer import Trainer
 from dfer.errors import InputError
 from dfer.io.atomic import write_json
@@ -140,6 +141,7 @@ def _train_and_test(config: RunConfig, directory: Path, table: pd.DataFrame, res
         extra["pretrained"] = {key: value for key, value in trainer.transfer.summary(config.model.pretrained).items()
                                if not key.endswith("_tensors")}
     metrics = write_results(predictions, raw, directory / "results", extra)
+    write_model_card(directory, config, metrics, list(predictions.attrs.get("classes", labels.EXPRESSIONS)))
     print(f"{directory}: test WAR {metrics['war']:.2%}, UAR {metrics['uar']:.2%} "
           f"(best epoch {result.best_epoch}) → {directory / 'results'}")
     return metrics, predictions

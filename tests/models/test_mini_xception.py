@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from dfer import labels
 from dfer.models.mini_xception import MiniXception, _MaxPoolSame, load_keras_weights, preprocess_faces
@@ -60,7 +61,7 @@ def test_default_classifier_returns_canonical_order():
 def test_the_onnx_file_is_made_once_recorded_and_remade_when_it_changes(tmp_path, monkeypatch):
     import json
 
-    from dfer.assets import sha256
+    from dfer.io.hashing import sha256
     from dfer.models.default import onnx_model
 
     monkeypatch.setenv("DFER_HOME", str(tmp_path))
@@ -68,6 +69,12 @@ def test_the_onnx_file_is_made_once_recorded_and_remade_when_it_changes(tmp_path
     record = json.loads(made.with_name(made.name + ".json").read_text())
     assert made.parent == tmp_path / "derived" and record == {
         "source": WEIGHTS.name, "source_sha256": sha256(WEIGHTS), "onnx_sha256": sha256(made)}
+    from dfer.models.default import model_card_path
+
+    card = model_card_path(made).read_text()
+    front = yaml.safe_load(card.split("---")[1])
+    assert front["datasets"] == ["fer2013"] and record["source_sha256"] in card and record["onnx_sha256"] in card
+    assert "## Limitations and biases" in card and "grey" in card
     stamp = made.stat().st_mtime_ns
     assert onnx_model(WEIGHTS) == made and made.stat().st_mtime_ns == stamp  # kept
     made.write_bytes(b"damaged")

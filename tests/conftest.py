@@ -148,3 +148,25 @@ def write_bad_videos(folder: Path) -> dict[str, Path]:
     whole.unlink()
     make_video(bad["too_large"], [np.zeros((4096, 4352, 3), np.uint8)])
     return bad
+
+
+@pytest.fixture()
+def page():
+    """A page of headless Chromium (Debian's package) driven by Playwright. Where the browser is
+    missing the test skips, saying so; ``DFER_REQUIRE_BROWSER=1`` (set by ``.ci/run``, which installs
+    Chromium first) turns a missing browser into a failure."""
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        if os.environ.get("DFER_REQUIRE_BROWSER") == "1":
+            pytest.fail("DFER_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
+        pytest.skip("no chromium on PATH (apt-get install chromium); the browser tests need it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                             args=["--autoplay-policy=no-user-gesture-required"])
+        yield browser.new_page()
+        browser.close()

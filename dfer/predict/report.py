@@ -69,9 +69,73 @@ def _track_panel(axes, result, track: int, end: float, thumbnail_seconds: float)
     band.set_ylabel("segments", rotation=0, ha="right", va="center", fontsize=8)
 
 
-def html_report(result, path: str | Path | None = None) -> str:
-    """A self-contained HTML page: video facts, timeline (inline PNG), summary table and one
-    section per track with its segments."""
+#: Videos up to this size are embedded in the report (it then plays anywhere); larger ones are linked.
+EMBED_BYTES = 10 * 1024 * 1024
+
+PLAYER_SCRIPT = """
+const video = document.getElementById('video');
+const head = document.getElementById('playhead');
+const lanes = document.getElementById('lanes');
+function seek(seconds) { video.currentTime = seconds; document.body.dataset.sought = String(seconds); }
+video.addEventListener('timeupdate', () => {
+  if (video.duration) head.style.left = (100 * video.currentTime / video.duration) + '%';
+});
+lanes.addEventListener('click', (event) => {
+  const segment = event.target.closest('.segment');
+  if (segment) { seek(Number(segment.dataset.onset)); return; }
+  const box = lanes.getBoundingClientRect();
+  if (video.duration) seek(video.duration * (event.clientX - box.left) / box.width);
+});
+for (const row of document.querySelectorAll('tr[data-onset]')) {
+  row.addEventListener('click', () => seek(Number(row.dataset.onset)));
+}
+"""
+
+
+def player(result, video_src: str) -> str:
+    """The video and one lane per track with its segments, the playhead moving as it plays;
+    clicking a lane or a segment (or a segment's row) seeks the video there."""
+    end = max(result.info.duration, float(result.frames.time.max()) if len(result.frames) else 0.0) or 1.0
+    lanes = []
+    for track in result.tracks:
+        spans = "".join(
+            f"<div class='segment' title='{html.escape(s.label)} {s.onset:.2f}–{s.offset:.2f} s' "
+            f"data-onset='{s.onset:.6f}' style='left:{100 * s.onset / end:.4f}%;"
+            f"width:{max(0.2, 100 * (s.offset - s.onset) / end):.4f}%;background:{COLOURS.get(s.label, '#999')}'>"
+            f"</div>" for s in result.segments[result.segments.track == track].itertuples())
+        lanes.append(f"<div class='lane' data-track='{track}'><span class='name'>track {track}</span>{spans}</div>")
+    return ("<style>#player video{max-width:100%;max-height:60vh;background:#000}#lanes{position:relative;"
+            "margin:.5em 0;cursor:pointer}.lane{position:relative;height:22px;background:#eee;margin:3px 0}"
+            ".lane .name{position:absolute;left:4px;font-size:11px;color:#555;z-index:1}.segment{position:absolute;"
+            "top:0;height:22px;opacity:.9}#playhead{position:absolute;top:0;bottom:0;width:2px;background:#c00;"
+            "left:0;z-index:2}tr[data-onset]{cursor:pointer}</style>"
+            f"<section id='player'><video id='video' controls preload='metadata' src='{html.escape(video_src)}'>"
+            "</video><div id='lanes'>" + "".join(lanes) + "<div id='playhead'></div></div>"
+            "<p>Click a segment, a lane or a row of the tables below to go there.</p></section>")
+
+
+def video_source(result, folder: Path, annotated: bool) -> str:
+    """What the report's player plays: the annotated video beside it, the input embedded when small,
+    or else linked by its path relative to the report's folder."""
+    import base64
+    import os
+
+    if annotated:
+        return OUTPUTS["annotated"]
+    video = Path(result.video)
+    if video.is_file() and video.stat().st_size <= EMBED_BYTES:
+        kind = "video/mp4" if video.suffix.lower() in (".mp4", ".m4v", ".mov") else "video/webm"
+        return f"data:{kind};base64," + base64.b64encode(video.read_bytes()).decode()
+    try:
+        return Path(os.path.relpath(video.resolve(), Path(folder).resolve())).as_posix()
+    except ValueError:  # another drive
+        return video.resolve().as_uri()
+
+
+def html_report(result, path: str | Path | None = None, video_src: str | None = None) -> str:
+    """A self-contained HTML page: video facts, the player (with ``video_src``: the video, with the
+    segments as lanes to click), timeline (inline PNG), summary table and one section per track
+    with its segments."""
     summary = result.summary()
     name = html.escape(Path(result.video).name)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>dfer · {name}</title><style>"
@@ -86,6 +150,8 @@ def html_report(result, path: str | Path | None = None) -> str:
     if not result.tracks:
         parts.append("<p><b>No face was found in this video.</b> Nothing to report.</p>")
     else:
+        if video_src is not None:
+            parts.append(player(result, video_src))
         parts.append(f"<img alt='timeline' src='data:image/png;base64,{png_base64(timeline(result))}'>")
         parts.append("<h2>Summary</h2><table><tr><th>track</th><th>from (s)</th><th>to (s)</th>"
                      "<th>frames</th><th>main expression</th><th>segments</th></tr>")
@@ -100,7 +166,8 @@ def html_report(result, path: str | Path | None = None) -> str:
                          "<th>offset (s)</th><th>onset frame</th><th>offset frame</th><th>peak (s)</th>"
                          "<th>confidence</th></tr>")
             for span in facts["segments"]:
-                parts.append(f"<tr><td class='l'>{_swatch(span['label'])}{span['label']}"
+                parts.append(f"<tr data-onset='{span['onset']:.6f}'><td class='l'>{_swatch(span['label'])}"
+                             f"{span['label']}"
                              f"{' (short)' if span['short'] else ''}</td><td>{span['onset']:.2f}</td>"
                              f"<td>{span['offset']:.2f}</td><td>{span['onset_frame']}</td>"
                              f"<td>{span['offset_frame']}</td><td>{span['peak']:.2f}</td>"
@@ -108,7 +175,10 @@ def html_report(result, path: str | Path | None = None) -> str:
             parts.append("</table><p>Mean probabilities: " + ", ".join(
                 f"{_swatch(k)}{k} {v:.2f}" for k, v in facts["mean_probabilities"].items()) + "</p>")
     options = html.escape(json.dumps(summary["options"], default=str))
-    parts.append(f"<details><summary>options</summary><pre>{options}</pre></details></body></html>")
+    parts.append(f"<details><summary>options</summary><pre>{options}</pre></details>")
+    if video_src is not None and result.tracks:
+        parts.append(f"<script>{PLAYER_SCRIPT}</script>")
+    parts.append("</body></html>")
     page = "\n".join(parts)
     if path is not None:
         with atomic_path(path) as partial:
@@ -139,7 +209,7 @@ def save_result(result, out: Path, annotated: bool = False) -> dict[str, Path]:
         if result.windows is not None:
             write_table(staging / wanted["windows"], result.windows)
         plt.close(timeline(result, staging / wanted["timeline"]))
-        html_report(result, staging / wanted["report"])
+        html_report(result, staging / wanted["report"], video_source(result, Path(out), annotated))
         write_json(staging / wanted["summary"], result.summary())
         if annotated:
             from dfer.predict.annotate import write_annotated

@@ -1,12 +1,6 @@
-"""The labelling page in a real browser: headless Chromium (Debian's package) driven by Playwright
-against the real server on 127.0.0.1.
+"""The labelling page in a real browser (the ``page`` fixture: headless Chromium driven by
+Playwright, see ``tests/conftest.py``) against the real server on 127.0.0.1."""
 
-Where the browser is missing the test skips, saying so; CI sets ``DFER_REQUIRE_BROWSER=1``
-(``.ci/run`` installs Chromium first), which turns a missing browser into a failure.
-"""
-
-import os
-import shutil
 import socket
 import sqlite3
 import threading
@@ -14,12 +8,6 @@ import time
 from contextlib import contextmanager
 
 import pytest
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-if CHROMIUM is None:
-    if os.environ.get("DFER_REQUIRE_BROWSER") == "1":
-        raise RuntimeError("DFER_REQUIRE_BROWSER=1 but no chromium on PATH (apt-get install chromium)")
-    pytest.skip("no chromium on PATH (apt-get install chromium); the browser tests need it", allow_module_level=True)
 
 
 @contextmanager
@@ -58,17 +46,6 @@ def marking_server(marking_project):
     app, database, created, tokens, _ = marking_project
     with running(app) as base:
         yield base, database, created, tokens
-
-
-@pytest.fixture()
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--autoplay-policy=no-user-gesture-required"])
-        yield browser.new_page()
-        browser.close()
 
 
 def stored_words(database, worker):

@@ -15,9 +15,11 @@ def add_parser(commands) -> None:
         "(and .csv), segments.csv, timeline.png, report.html and summary.json.")
     pred.add_argument("videos", nargs="+", type=Path, help="video files, folders of videos (searched recursively) "
                       "or manifests (CSV/Parquet with a path column)")
-    pred.add_argument("--out", required=True, type=Path, help="output folder (one sub-folder per video when several, "
-                      "named by file name, with the parent folder's name where two share one); with several "
-                      "videos a failing one goes to OUT/failures.csv and the rest go on (exit status 1)")
+    pred.add_argument("--out", type=Path, help="output folder (one sub-folder per video when several, named by file "
+                      "name, with the parent folder's name where two share one, and OUT/index.html and "
+                      "OUT/segments.csv of them all); with several videos a failing one goes to OUT/failures.csv "
+                      "and the rest go on (exit status 1), and a video finished by an earlier run with the same "
+                      "model is skipped. Default: a folder beside each video, named after it (VIDEO_dfer)")
     pred.add_argument("--model", default="default", help="default (mini-Xception) or a dfer checkpoint (.pt)")
     pred.add_argument("--detect-every", type=int, default=5, help="frames between face detections (default 5)")
     pred.add_argument("--video-out", action="store_true", help="also write OUT/annotated.mp4: every frame with each "
@@ -56,11 +58,13 @@ def run(args) -> int:
                           video_out=args.video_out)
 
 
-def predict_videos(inputs: list[Path], out: Path, model: str = "default", detect_every: int = 5,
+def predict_videos(inputs: list[Path], out: Path | None, model: str = "default", detect_every: int = 5,
                    quiet: bool = False, video_out: bool = False) -> int:
     """``dfer predict``: each video's outputs under ``out`` (the folder itself for one video, else a
-    sub-folder per video, named by its unique key), with what was found printed. With several
-    videos a failing one is recorded in ``out/failures.csv`` and the rest go on (status 1)."""
+    sub-folder per video, named by its unique key, with ``index.html`` and ``segments.csv`` of all;
+    without ``out``, a folder beside each video), with what was found printed. With several videos
+    a failing one is recorded in ``failures.csv`` and the rest go on (status 1), and one finished by
+    an earlier run with the same model is skipped."""
     import pandas as pd
 
     from dfer.errors import InputError
@@ -68,28 +72,43 @@ def predict_videos(inputs: list[Path], out: Path, model: str = "default", detect
     from dfer.io.atomic import write_table
     from dfer.preprocess import find_jobs
     from dfer.predict import PredictOptions
+    from dfer.predict.collection import finished, write_collection
 
     jobs = find_jobs(inputs)
     options = PredictOptions(tracker=TrackerOptions(detect_every=detect_every))
     model = _load_model(model)  # once for all videos; a bad checkpoint stops here
-    failures = []
+    several = len(jobs) > 1
+    failures, done = [], {}
     for job in jobs:
-        folder = out if len(jobs) == 1 else out / job.key
+        if out is None:
+            folder = Path(job.path).with_name(f"{Path(job.path).stem}_dfer")
+        else:
+            folder = out / job.key if several else out
+        if several and (summary := finished(folder, model.name)) is not None:
+            print(f"{job.path}: finished before ({folder}); skipped")
+            done[job.key] = (folder, summary)
+            continue
         try:
             result = _predict_one(Path(job.path), folder, model, options, quiet, video_out)
         except (InputError, OSError) as error:
-            if len(jobs) == 1:
+            if not several:
                 raise
             print(f"{job.path}: failed: {error}", file=sys.stderr)
             failures.append({"key": job.key, "path": job.path, "reason": str(error)})
             continue
+        done[job.key] = (folder, result.summary())
         if result.incomplete:
             print(f"{job.path}: {result.incomplete}; the outputs cover the {result.frames_decoded} frames decoded",
                   file=sys.stderr)
             failures.append({"key": job.key, "path": job.path, "reason": result.incomplete})
-    if failures and len(jobs) > 1:
-        write_table(out / "failures.csv", pd.DataFrame(failures, columns=["key", "path", "reason"]))
-        print(f"{len(failures)} of {len(jobs)} videos failed or are incomplete: {out / 'failures.csv'}", file=sys.stderr)
+    if several and out is not None:
+        write_collection(out, done, failures)
+        print(f"{len(done)} videos: {out / 'index.html'}, all segments in {out / 'segments.csv'}")
+    if failures and several:
+        where = out if out is not None else Path(".")
+        write_table(where / "failures.csv", pd.DataFrame(failures, columns=["key", "path", "reason"]))
+        print(f"{len(failures)} of {len(jobs)} videos failed or are incomplete: {where / 'failures.csv'}",
+              file=sys.stderr)
     return 1 if failures else 0
 
 

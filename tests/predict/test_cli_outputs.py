@@ -77,3 +77,28 @@ def test_a_folder_of_other_files_or_a_file_in_the_way_is_refused(result, tmp_pat
     (tmp_path / "file").write_text("x")
     answer = run_cli("predict", VIDEOS / "single_face.mp4", "--out", tmp_path / "file", "--quiet")
     assert answer.returncode == 2 and "exists and is not a folder" in answer.stderr and "Traceback" not in answer.stderr
+
+
+def test_a_folder_gives_an_index_all_segments_and_resumes(dfer_home, tmp_path):
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(VIDEOS / "single_face.mp4", folder / "a.mp4")
+    shutil.copy(VIDEOS / "WolfgangLanger_Pexels.mp4", folder / "sub" / "b.mp4")
+    (folder / "sub" / "broken.mp4").write_text("not a video")
+    first = run_cli("predict", folder, "--out", tmp_path / "o", "--quiet")
+    assert first.returncode == 1  # the broken one failed, the others are done
+    index = (tmp_path / "o" / "index.html").read_text()
+    assert "a/report.html" in index and "b/report.html" in index and "broken" in index
+    segments = pd.read_csv(tmp_path / "o" / "segments.csv")
+    assert set(segments.key) == {"a", "b"} and list(segments.columns[:4]) == ["key", "video", "track", "label"]
+    assert list(pd.read_csv(tmp_path / "o" / "failures.csv").key) == ["broken"]
+    again = run_cli("predict", folder, "--out", tmp_path / "o", "--quiet")
+    assert again.stdout.count("finished before") == 2 and again.returncode == 1
+    assert pd.read_csv(tmp_path / "o" / "segments.csv").equals(segments)
+
+
+def test_without_out_each_video_gets_a_folder_beside_it(dfer_home, tmp_path):
+    shutil.copy(VIDEOS / "single_face.mp4", tmp_path / "clip.mp4")
+    result = run_cli("predict", tmp_path / "clip.mp4", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "clip_dfer" / "report.html").is_file()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from dfer import labels
-from dfer.data.records import ProblemLog, list_frames, make_table
+from dfer.data.records import ProblemLog, assemble_folds, list_frames, make_table
 from dfer.errors import InputError
 from dfer.io.frames import count_video_frames
 
@@ -141,31 +141,10 @@ def read_dfew(
         return log.attach(make_table([]))
 
     test_sets = {f: read_split_csv(split_file(root, "test", f), log) for f in FOLDS}
-    label_of: dict[str, int] = {}
-    fold_of: dict[str, int] = {}
-    for f, entries in test_sets.items():
-        for key, (label, row_number) in entries.items():
-            if key in fold_of:
-                log.add(split_file(root, "test", f), f"clip {key} is also in the test set of fold {fold_of[key]}",
-                        row=row_number)
-                continue
-            fold_of[key], label_of[key] = f, label
-
-    split_of: dict[str, str] = {}
-    if fold is not None:
-        train = read_split_csv(split_file(root, "train", fold), log)
-        for key, (label, row_number) in train.items():
-            if key in test_sets[fold]:
-                log.add(split_file(root, "train", fold), f"clip {key} is in both train and test of fold {fold}",
-                        row=row_number)
-                continue
-            if key in label_of and label_of[key] != label:
-                log.add(split_file(root, "train", fold), f"clip {key} has label {labels.to_dfew(label)} "
-                        f"here but {labels.to_dfew(label_of[key])} in the test set of fold {fold_of[key]}",
-                        row=row_number)
-            label_of.setdefault(key, label)
-            split_of[key] = "train"
-        split_of.update({key: "test" for key in test_sets[fold]})
+    train = read_split_csv(split_file(root, "train", fold), log) if fold is not None else None
+    label_of, fold_of, split_of = assemble_folds(
+        test_sets, train, fold, lambda f: split_file(root, "test", f),
+        split_file(root, "train", fold) if fold is not None else None, log, labels.to_dfew)
 
     votes = read_votes(root, log)
     rows = []

@@ -133,3 +133,37 @@ def carve_validation(
 def summarize_splits(table: pd.DataFrame) -> dict[str, int]:
     """Clip count per split (for run records and summaries)."""
     return {str(k): int(v) for k, v in table["split"].value_counts().sort_index().items()}
+
+
+def assemble_folds(test_sets: dict[int, dict[str, tuple[int, int]]], train: dict[str, tuple[int, int]] | None,
+                   fold: int | None, test_file, train_file: Path | None, log: ProblemLog,
+                   label_name) -> tuple[dict[str, int], dict[str, int], dict[str, str]]:
+    """The clips of a k-fold release (DFEW, MAFW) from its split files: ``{clip: label}``,
+    ``{clip: fold whose test set holds it}`` and, for ``fold``, ``{clip: train | test}``.
+
+    ``test_sets`` maps each fold to its test file's ``{clip: (label, row)}``, ``train`` is the
+    train file of ``fold`` (None without a fold); ``test_file(f)`` and ``train_file`` name the
+    files and ``label_name(label)`` a label as the release spells it, for the problems reported to
+    ``log``: a clip in two folds' test sets, in both train and test, or labelled two ways.
+    """
+    label_of: dict[str, int] = {}
+    fold_of: dict[str, int] = {}
+    for f, entries in test_sets.items():
+        for key, (label, row_number) in entries.items():
+            if key in fold_of:
+                log.add(test_file(f), f"clip {key} is also in the test set of fold {fold_of[key]}", row=row_number)
+                continue
+            fold_of[key], label_of[key] = f, label
+    split_of: dict[str, str] = {}
+    if fold is not None:
+        for key, (label, row_number) in (train or {}).items():
+            if key in test_sets[fold]:
+                log.add(train_file, f"clip {key} is in both train and test of fold {fold}", row=row_number)
+                continue
+            if key in label_of and label_of[key] != label:
+                log.add(train_file, f"clip {key} has label {label_name(label)} here but "
+                        f"{label_name(label_of[key])} in the test set of fold {fold_of[key]}", row=row_number)
+            label_of.setdefault(key, label)
+            split_of[key] = "train"
+        split_of.update({key: "test" for key in test_sets[fold]})
+    return label_of, fold_of, split_of

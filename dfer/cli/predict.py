@@ -73,10 +73,11 @@ def predict_videos(inputs: list[Path], out: Path | None, model: str = "default",
     from dfer.preprocess import find_jobs
     from dfer.predict import PredictOptions
     from dfer.predict.collection import finished, write_collection
+    from dfer.predict.pipeline import load_model
 
     jobs = find_jobs(inputs)
     options = PredictOptions(tracker=TrackerOptions(detect_every=detect_every))
-    model = _load_model(model)  # once for all videos; a bad checkpoint stops here
+    model = load_model(model)  # once for all videos; a bad checkpoint stops here
     several = len(jobs) > 1
     failures, done = [], {}
     for job in jobs:
@@ -110,17 +111,6 @@ def predict_videos(inputs: list[Path], out: Path | None, model: str = "default",
         print(f"{len(failures)} of {len(jobs)} videos failed or are incomplete: {where / 'failures.csv'}",
               file=sys.stderr)
     return 1 if failures else 0
-
-
-def _load_model(model: str):
-    """The default classifier (fetched on first use) or a checkpoint's VideoModel, loaded once."""
-    if model == "default":
-        from dfer.models.default import DefaultClassifier
-
-        return DefaultClassifier()
-    from dfer.engine.inference import VideoModel
-
-    return VideoModel.from_checkpoint(model)
 
 
 def _predict_one(video: Path, folder: Path, model, options, quiet: bool, video_out: bool = False):

@@ -64,16 +64,24 @@ def predict(video: str | Path, model="default", options: PredictOptions = Predic
                             options=options, frames_decoded=decoded, incomplete=incomplete(info, decoded, last_time))
 
 
-def make_scorer(model="default", options: PredictOptions = PredictOptions()) -> Scorer:
-    """The scorer for ``model`` as :func:`predict` takes it (the default model is fetched on first use)."""
+def load_model(model="default"):
+    """The model as :func:`predict` takes it, loaded: ``"default"`` → the default classifier (fetched on
+    first use), a checkpoint path → its :class:`~dfer.engine.inference.VideoModel`; anything else
+    (an already loaded model or classifier) as it is."""
     if isinstance(model, (str, Path)) and str(model) != "default":
         from dfer.engine.inference import VideoModel  # the model zoo loads only for a checkpoint
 
-        model = VideoModel.from_checkpoint(Path(model))
-    if hasattr(model, "window_input"):  # a VideoModel
-        return WindowScorer(model, options.tracker.max_gap)
+        return VideoModel.from_checkpoint(Path(model))
     if isinstance(model, str):
-        from dfer.models.default import DefaultClassifier  # torch loads when a model is needed
+        from dfer.models.default import DefaultClassifier  # onnxruntime loads when a model is needed
 
-        model = DefaultClassifier()
+        return DefaultClassifier()
+    return model
+
+
+def make_scorer(model="default", options: PredictOptions = PredictOptions()) -> Scorer:
+    """The scorer for ``model`` as :func:`predict` takes it (see :func:`load_model`)."""
+    model = load_model(model)
+    if hasattr(model, "window_input"):  # a trained video model
+        return WindowScorer(model, options.tracker.max_gap)
     return FrameScorer(model, options.batch_size)

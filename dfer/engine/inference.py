@@ -75,7 +75,8 @@ class VideoModel:
 
     ``length`` is the window a clip should span: CEFLNet's clip timeline (105 frames), else the
     number of frames the model takes (8, 16, …); ``size`` and ``scene_size`` are the config's input
-    sizes (``scene_size`` None for face-only models).
+    sizes (``scene_size`` None for face-only models); ``clips`` is the number of sub-clips a window
+    is cut into (CEFLNet's located clip is one of them; 1 for the other models).
     """
 
     def __init__(self, model: torch.nn.Module, config: RunConfig, name: str, device: str | torch.device = "cpu"):
@@ -89,6 +90,7 @@ class VideoModel:
         self.transform = clip_transform(train=False, size=tuple(data.size))
         self.scene_size = tuple(data.scene_size) if data.scene else None
         self.scene_transform = clip_transform(train=False, size=self.scene_size) if data.scene else None
+        self.clips = int(config.model.options.get("clips", 7)) if data.sampler.name == "ceflnet" else 1
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, device: str | torch.device = "cpu") -> "VideoModel":

@@ -126,7 +126,7 @@ class WindowScorer:
                   "label": labels.EXPRESSIONS[int(probabilities.argmax())], "confidence": float(probabilities.max()),
                   "located_start_frame": None, "located_end_frame": None}
         if "located_clip" in output:  # CEFLNet: the sub-video it found most emotional
-            per_clip = len(chosen) // int(model.config.model.options.get("clips", 7))
+            per_clip = len(chosen) // model.clips
             picked = chosen[output["located_clip"] * per_clip:(output["located_clip"] + 1) * per_clip]
             located = [items[i][0] for i in picked]
             window["located_start_frame"], window["located_end_frame"] = min(located), max(located)

@@ -16,7 +16,6 @@ with the reason, and the run goes on. At the end the output folder holds:
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -29,11 +28,11 @@ from dfer.data.records import VIDEO_SUFFIXES, natural_key
 from dfer.errors import DatasetError, InputError
 from dfer.faces.track import TrackerOptions
 from dfer.io.atomic import write_json, write_table
+from dfer.io.parallel import BACKENDS, WorkerDied, run_jobs
 from dfer.io.progress import frame_progress
 from dfer.preprocess.video import DONE, PreprocessOptions, VideoJob, is_done, process_video
 
 MANIFEST_SUFFIXES = (".csv", ".tsv", ".parquet")
-BACKENDS = ("local", "ray")
 FAILURE_COLUMNS = ["key", "path", "error", "reason"]
 
 
@@ -128,68 +127,19 @@ def _attempt(job: VideoJob, out: str, options: PreprocessOptions, on_frame=None)
                 "reason": reason}
 
 
-def _local(jobs, out, options, workers, progress=False):
-    if workers <= 1:  # in this process, with a frame progress bar per video
+def _run(jobs, out, options, workers, backend, progress=False):
+    """Each job's record: in this process with a frame progress bar per video (one local worker),
+    else in worker processes or on Ray (:func:`dfer.io.parallel.run_jobs`)."""
+    if backend == "local" and workers <= 1:
         for job in jobs:
             with frame_progress(Path(job.path).name, enabled=progress) as on_frame:
                 yield _attempt(job, out, options, on_frame)
         return
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from concurrent.futures.process import BrokenProcessPool
-
-    remaining = {job.key: job for job in jobs}
-    deaths = dict.fromkeys(remaining, 0)
-    while remaining:  # a worker that dies (killed, out of memory) breaks the pool: the unfinished go again
-        with ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(_attempt, job, out, options): job for job in remaining.values()}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    deaths[job.key] += 1
-                    if deaths[job.key] < 2:
-                        continue
-                    result = {"status": "failed", "key": job.key, "path": job.path, "error": "WorkerDied",
-                              "reason": "the worker process died twice while this video was in the pool "
-                                        "(killed, or out of memory)"}
-                del remaining[job.key]
-                yield result
-
-
-def _die_with_parent(parent: int) -> None:
-    """In each worker: end within a second of the parent process (a killed run left its workers
-    waiting for work forever). A watch on the parent's pid works wherever os.getppid does; Linux's
-    parent-death signal is not used, as it fires when the creating thread ends, not the process."""
-    import threading
-
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
-def _ray(jobs, out, options, workers, progress=False):
-    """The same per-video function as Ray tasks (one CPU each); uses a running cluster if one is
-    connected (``ray.init(address=...)`` or ``RAY_ADDRESS``), else starts a local one."""
-    try:
-        import ray
-    except ImportError:
-        raise RuntimeError("the ray backend needs Ray: pip install 'dfer[ray]'") from None
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(num_cpus=workers if workers > 0 else None, include_dashboard=False, log_to_driver=False)
-    remote = ray.remote(num_cpus=1)(_attempt)
-    pending = [remote.remote(job, out, options) for job in jobs]
-    try:
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(ready[0])
-    finally:
-        if started_here:
-            ray.shutdown()
+    for job, record in run_jobs(_attempt, jobs, (out, options), workers, backend):
+        if isinstance(record, WorkerDied):
+            record = {"status": "failed", "key": job.key, "path": job.path, "error": "WorkerDied",
+                      "reason": str(record)}
+        yield record
 
 
 def _check_options(out: Path, options: PreprocessOptions) -> None:
@@ -219,7 +169,7 @@ def preprocess(inputs, out, options: PreprocessOptions = PreprocessOptions(), wo
     _check_options(out, options)
     todo = [job for job in jobs if not is_done(out, job.key)]
     started = time.perf_counter()
-    results = (_local if backend == "local" else _ray)(todo, str(out), options, workers, progress)
+    results = _run(todo, str(out), options, workers, backend, progress)
     failures, frames = [], 0
     with tqdm(total=len(todo), desc="preprocess", unit="video", disable=None if progress else True) as bar:
         for result in results:

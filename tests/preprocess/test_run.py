@@ -213,16 +213,23 @@ def test_impossible_options_are_refused_up_front(tmp_path):
 
 
 def children(pid: int) -> list[int]:
-    """Live child processes of ``pid`` (from /proc)."""
+    """Live worker processes of ``pid`` (from /proc; spawned workers, not multiprocessing's resource tracker)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid and fields[0] != "Z":
+        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in _command_line(stat.parent):
             found.append(int(stat.parent.name))
     return found
+
+
+def _command_line(folder: Path) -> bytes:
+    try:
+        return (folder / "cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def alive(pid: int) -> bool:

@@ -24,6 +24,11 @@ def add_parser(commands) -> None:
     pred.add_argument("--detect-every", type=int, default=5, help="frames between face detections (default 5)")
     pred.add_argument("--video-out", action="store_true", help="also write OUT/annotated.mp4: every frame with each "
                       "face's box, track, top expression and a bar per expression (the input's fps and frames)")
+    pred.add_argument("--workers", type=int, default=1, help="videos predicted in parallel, each worker process "
+                      "loading the model once (default 1: in this process, with a progress bar per video)")
+    pred.add_argument("--backend", choices=("local", "ray"), default="local",
+                      help="local: a pool of --workers processes; ray: the same per-video function as Ray tasks "
+                      "(a connected cluster via RAY_ADDRESS, else a local one of --workers CPUs)")
     pred.add_argument("--quiet", action="store_true", help="no progress bar")
     pred.set_defaults(run=run)
 
@@ -55,82 +60,41 @@ def run(args) -> int:
     if args.command == "demo":
         return _demo(args)
     return predict_videos(args.videos, args.out, args.model, args.detect_every, quiet=args.quiet,
-                          video_out=args.video_out)
+                          video_out=args.video_out, workers=args.workers, backend=args.backend)
 
 
 def predict_videos(inputs: list[Path], out: Path | None, model: str = "default", detect_every: int = 5,
-                   quiet: bool = False, video_out: bool = False) -> int:
+                   quiet: bool = False, video_out: bool = False, workers: int = 1, backend: str = "local") -> int:
     """``dfer predict``: each video's outputs under ``out`` (the folder itself for one video, else a
-    sub-folder per video, named by its unique key, with ``index.html`` and ``segments.csv`` of all;
-    without ``out``, a folder beside each video), with what was found printed. With several videos
-    a failing one is recorded in ``failures.csv`` and the rest go on (status 1), and one finished by
-    an earlier run with the same model is skipped."""
-    import pandas as pd
-
-    from dfer.errors import InputError
+    sub-folder per video, with ``index.html`` and ``segments.csv`` of all, see
+    :func:`dfer.predict.collection.predict_many`; without ``out``, a folder beside each video), with
+    what was found printed. Status 1 when a video failed or decoded short."""
     from dfer.faces.track import TrackerOptions
-    from dfer.io.atomic import write_table
+    from dfer.io.progress import frame_progress
     from dfer.preprocess import find_jobs
     from dfer.predict import PredictOptions
-    from dfer.predict.collection import finished, write_collection
+    from dfer.predict.collection import output_folder, predict_into, predict_many
     from dfer.predict.pipeline import load_model
 
     jobs = find_jobs(inputs)
     options = PredictOptions(tracker=TrackerOptions(detect_every=detect_every))
-    model = load_model(model)  # once for all videos; a bad checkpoint stops here
-    several = len(jobs) > 1
-    failures, done = [], {}
-    for job in jobs:
-        if out is None:
-            folder = Path(job.path).with_name(f"{Path(job.path).stem}_dfer")
-        else:
-            folder = out / job.key if several else out
-        if several and (summary := finished(folder, model.name)) is not None:
-            print(f"{job.path}: finished before ({folder}); skipped")
-            done[job.key] = (folder, summary)
-            continue
-        try:
-            result = _predict_one(Path(job.path), folder, model, options, quiet, video_out)
-        except (InputError, OSError) as error:
-            if not several:
-                raise
-            print(f"{job.path}: failed: {error}", file=sys.stderr)
-            failures.append({"key": job.key, "path": job.path, "reason": str(error)})
-            continue
-        done[job.key] = (folder, result.summary())
-        if result.incomplete:
-            print(f"{job.path}: {result.incomplete}; the outputs cover the {result.frames_decoded} frames decoded",
-                  file=sys.stderr)
-            failures.append({"key": job.key, "path": job.path, "reason": result.incomplete})
-    if several and out is not None:
-        write_collection(out, done, failures)
-        print(f"{len(done)} videos: {out / 'index.html'}, all segments in {out / 'segments.csv'}")
-    if failures and several:
-        where = out if out is not None else Path(".")
-        write_table(where / "failures.csv", pd.DataFrame(failures, columns=["key", "path", "reason"]))
-        print(f"{len(failures)} of {len(jobs)} videos failed or are incomplete: {where / 'failures.csv'}",
-              file=sys.stderr)
-    return 1 if failures else 0
-
-
-def _predict_one(video: Path, folder: Path, model, options, quiet: bool, video_out: bool = False):
-    from dfer.io.progress import frame_progress
-    from dfer.predict import predict
-
+    if len(jobs) > 1:
+        done, failures = predict_many(jobs, out, model, options, video_out, workers, backend, quiet,
+                                      warn=lambda text: print(text, file=sys.stderr))
+        if out is not None:
+            print(f"{len(done)} videos: {out / 'index.html'}, all segments in {out / 'segments.csv'}")
+        if failures:
+            print(f"{len(failures)} of {len(jobs)} videos failed or are incomplete: "
+                  f"{(out if out is not None else Path('.')) / 'failures.csv'}", file=sys.stderr)
+        return 1 if failures else 0
+    video = Path(jobs[0].path)
     with frame_progress(video.name, enabled=not quiet) as on_frame:
-        result = predict(video, model, options, on_frame)
-    written = result.save(folder, annotated=video_out)
-    speed = result.summary()["x_real_time"]
-    print(f"{video}: {len(result.frames)} face-frames in {len(result.tracks)} track(s), "
-          f"{len(result.segments)} segment(s), {result.seconds:.1f} s ({speed}× real time)")
-    if not result.tracks:
-        print(f"  no face found in {video}; the report says so")
-    for track in result.tracks:
-        spans = result.segments[result.segments.track == track]
-        print(f"  track {track}: " + ", ".join(f"{s.label} {s.onset:.2f}–{s.offset:.2f} s" for s in spans.itertuples()))
-    print(f"  report: {written['report']} (timeline.png, frames.parquet, segments.csv, summary.json"
-          + (", annotated.mp4)" if video_out else ")"))
-    return result
+        record = predict_into(video, output_folder(jobs[0], out, several=False), load_model(model), options,
+                              video_out, on_frame)
+    print("\n".join(record["lines"]))
+    if record["status"] == "incomplete":
+        print(f"{video}: {record['reason']}", file=sys.stderr)
+    return 1 if record["status"] == "incomplete" else 0
 
 
 def _assets(args) -> int:

@@ -4,8 +4,10 @@ Per frame, :meth:`FaceTracker.update` returns one :class:`Observation` per face 
 detections each track's 68 landmarks are re-fitted inside the box carried over from the previous
 frame, and the box follows the similarity that moved the landmarks. A detection runs anyway on a
 shot cut (a jump in a grid of sampled grey pixels) and when a track's box jumps implausibly
-(drift). Scheduled detections run on a half-size frame while the faces found are large enough to
-survive the halving (4× cheaper with HOG), with a full-size one every ``full_every``-th. At a
+(drift). Detections run on the frame shrunk to a working size (``detect_size`` on its shorter
+side: HOG's cost grows with the pixels, and a face is found from ``min_face`` pixels there);
+scheduled ones are shrunk further, by 2, 4, …, while the faces found stay large enough to be found
+(4× cheaper per halving), except every ``full_every``-th (see :func:`detection_factor`). At a
 detection, faces are matched to tracks by box overlap; a face that matches no track gets an
 identity embedding and joins the track of the same person if one exists (one track per person),
 else opens a new track. Identity is re-checked by embedding at cuts, when a lost track is matched
@@ -44,9 +46,10 @@ class TrackerOptions:
     same_person: float = FaceEmbedder.SAME_PERSON  # embedding distance under which faces are one person
     max_step: float = 0.35  # largest plausible per-frame move of a tracked box, in box sizes
     max_zoom: float = 1.25  # largest plausible per-frame scale change of a tracked box
-    coarse_detection: bool = True  # scheduled detections on a half-size frame while faces are large
-    min_face: float = 80.0  # smallest face (px) the detector finds on a full-size frame (dlib HOG: 80)
-    full_every: int = 4  # with coarse detection, every this-many-th scheduled detection is full size
+    coarse_detection: bool = True  # scheduled detections on a frame shrunk further while faces are large
+    min_face: float = 80.0  # smallest face (px) the detector finds on the frame it runs on (dlib HOG: 80)
+    full_every: int = 4  # with coarse detection, every this-many-th scheduled detection is at the working size
+    detect_size: int = 720  # working size: detect on frames shrunk to this shorter side (px; 0: full size)
 
     def __post_init__(self):
         if self.detect_every < 1:
@@ -99,6 +102,17 @@ def _move_box(box, matrix: np.ndarray) -> tuple[tuple[float, float, float, float
     return (moved[0] - half_w, moved[1] - half_h, moved[0] + half_w, moved[1] + half_h), scale, step
 
 
+def detection_factor(height: int, width: int, detect_size: int, smallest: float | None = None,
+                     min_face: float = 80.0) -> float:
+    """How many times a frame is shrunk before detecting: to ``detect_size`` on its shorter side (0 or a
+    smaller frame: not), then halved while the ``smallest`` face expected (full-frame pixels; None: no
+    face to keep) stays at least ``min_face``."""
+    factor = max(min(height, width) / detect_size, 1.0) if detect_size else 1.0
+    while smallest is not None and smallest / (2 * factor) >= min_face:
+        factor *= 2
+    return factor
+
+
 #: Face models loaded by :meth:`FaceTracker.shared`, by role (and detector options).
 _SHARED: dict = {}
 
@@ -148,28 +162,31 @@ class FaceTracker:
         finally:
             self._prefetched = None
 
-    def _run_detector(self, image: np.ndarray, factor: int = 1) -> list[Detection]:
-        """Detections in full-frame pixels, found on the frame shrunk by ``factor``."""
+    def _run_detector(self, image: np.ndarray, smallest: float | None = None) -> list[Detection]:
+        """Detections in full-frame pixels, found on the frame shrunk by :func:`detection_factor`."""
+        height, width = image.shape[:2]
+        factor = detection_factor(height, width, self.options.detect_size, smallest, self.options.min_face)
         if factor > 1:
-            height, width = image.shape[:2]
-            image = cv2.resize(image, (width // factor, height // factor), interpolation=cv2.INTER_AREA)
+            size = (max(round(width / factor), 1), max(round(height / factor), 1))
+            image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
         with self._detector_lock:
             found = self.detector(image)
         if factor == 1:
             return found
-        return [Detection(tuple(v * factor for v in d.box), d.score) for d in found]
+        scale_x, scale_y = width / size[0], height / size[1]
+        return [Detection((d.box[0] * scale_x, d.box[1] * scale_y, d.box[2] * scale_x, d.box[3] * scale_y), d.score)
+                for d in found]
 
     def _scheduled_detection(self, image: np.ndarray) -> list[Detection]:
-        """A scheduled detection: on a half-size frame when the previous scheduled one found only
-        faces twice the detector's smallest (so none can be lost by halving), except every
-        ``full_every``-th. It depends only on earlier scheduled detections, so running it ahead
-        (:meth:`track`) gives the same results as running it in order (:meth:`update`)."""
+        """A scheduled detection: shrunk further while the previous scheduled one's faces stay large enough
+        (so none can be lost), except every ``full_every``-th. It depends only on earlier scheduled
+        detections, so running it ahead (:meth:`track`) gives the same results as running it in order
+        (:meth:`update`)."""
         options = self.options
         coarse = (options.coarse_detection and self._scheduled_runs % options.full_every != 0
-                  and bool(self._last_scheduled)
-                  and min(d.size for d in self._last_scheduled) >= 2 * options.min_face)
+                  and bool(self._last_scheduled))
         self._scheduled_runs += 1
-        self._last_scheduled = self._run_detector(image, 2 if coarse else 1)
+        self._last_scheduled = self._run_detector(image, min(d.size for d in self._last_scheduled) if coarse else None)
         return self._last_scheduled
 
     @classmethod

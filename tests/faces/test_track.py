@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dfer.faces.detect import Detection
-from dfer.faces.track import FaceTracker, TrackerOptions
+from dfer.faces.track import FaceTracker, TrackerOptions, detection_factor
 
 from tests.conftest import SHARED
 
@@ -95,6 +95,36 @@ def test_drift_triggers_a_detection():
     for t in range(5):
         tracker.update(script.image(t))
     assert script.detector_calls == [0, 3]
+
+
+@pytest.mark.parametrize("height, width, detect_size, smallest, expected", [
+    (360, 640, 720, None, 1.0),  # smaller than the working size: not shrunk
+    (360, 640, 720, 214.0, 2.0),  # halved: the face stays 107 px ≥ 80
+    (360, 640, 720, 159.0, 1.0),  # halving would leave it under 80 px
+    (1080, 1920, 720, None, 1.5),  # to the working size
+    (1920, 1080, 720, None, 1.5),  # portrait: the shorter side counts
+    (1080, 1920, 720, 600.0, 6.0),  # 600 px / 6 = 100 ≥ 80; / 12 would not be
+    (1080, 1920, 0, 600.0, 4.0),  # no working size: halved from full size
+])
+def test_detection_factor(height, width, detect_size, smallest, expected):
+    assert detection_factor(height, width, detect_size, smallest, min_face=80.0) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("detect_size, shapes", [(720, [(720, 1280)] + [(180, 320)] * 3),
+                                                 (0, [(1080, 1920)] + [(270, 480)] * 3)])
+def test_detections_run_on_a_shrunk_frame_and_boxes_come_back_in_frame_pixels(detect_size, shapes):
+    box, seen = (600.0, 300.0, 1200.0, 900.0), []  # a 600 px face in a 1920 × 1080 frame
+
+    def detector(image):  # finds the face where it is in the image it is given
+        seen.append(image.shape[:2])
+        return [Detection(tuple(v * image.shape[1] / 1920 for v in box), 2.0)]
+
+    tracker = FaceTracker(TrackerOptions(detect_every=5, detect_size=detect_size), detector, Script.landmarks,
+                          lambda image, landmarks: PEOPLE["A"])
+    observed = [tracker.update(np.zeros((1080, 1920, 3), np.uint8)) for _ in range(20)]
+    assert seen == shapes  # the first at the working size, the next three shrunk further (full_every=4)
+    assert all(len(faces) == 1 and faces[0].track == 0 for faces in observed)
+    assert np.allclose(observed[5][0].box, box) and np.allclose(observed[7][0].box, box, atol=1e-3)
 
 
 def test_options_are_checked():

@@ -137,23 +137,36 @@ class FrameWriter:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def shrink_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` resized to ``size`` = (height, width): first shrunk by the largest whole factor that keeps
+    it at least that size (area averaging against aliasing; fast at a whole factor), then bilinear the
+    rest of the way (under 2×)."""
+    height, width = size
+    factor = min(image.shape[0] // height, image.shape[1] // width)
+    if factor >= 2:
+        image = cv2.resize(image, (round(image.shape[1] / factor), round(image.shape[0] / factor)),
+                           interpolation=cv2.INTER_AREA)
+    if image.shape[:2] == (height, width):
+        return image
+    return cv2.resize(image, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def _write_frame(image: np.ndarray, scenes, faces, quality: int) -> None:
     """Save one frame's scene images (largest first, each smaller one resized from the previous) and
     its face crops (the largest size warped, smaller sizes resized from it: the template scales
-    with the crop, so the geometry is the same). OpenCV: several times faster than Pillow here."""
-    frame = cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    with the crop, so the geometry is the same). Only the small images are turned to OpenCV's BGR
+    order. OpenCV: several times faster than Pillow here."""
     parameters = [cv2.IMWRITE_JPEG_QUALITY, quality]
-    picture = frame
-    for path, (height, width) in scenes:
-        shrink = picture.shape[0] > 2 * height  # area averaging against aliasing on big reductions
-        picture = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-        _imwrite(path, picture, parameters)
+    picture = image
+    for path, size in scenes:
+        picture = shrink_to(picture, size)
+        _imwrite(path, cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), parameters)
     for paths_and_sizes, matrix in faces:
         crop = None
         for path, size in paths_and_sizes:
-            crop = warp(frame, matrix, (size, size)) if crop is None else cv2.resize(
+            crop = warp(image, matrix, (size, size)) if crop is None else cv2.resize(
                 crop, (size, size), interpolation=cv2.INTER_AREA)
-            _imwrite(path, crop, parameters)
+            _imwrite(path, cv2.cvtColor(crop, cv2.COLOR_RGB2BGR), parameters)
 
 
 def _imwrite(path: Path, image: np.ndarray, parameters) -> None:

@@ -24,7 +24,7 @@ ALLOWED = {
     "engine": {"data", "errors", "io", "labels", "metrics", "models"},
     "predict": {"engine", "errors", "faces", "io", "labels", "models"},
     "spot": {"data", "engine", "errors", "io", "labels", "metrics", "models", "preprocess"},
-    "curation": {"data", "engine", "errors", "io", "labels", "metrics", "models", "preprocess"},
+    "curation": {"data", "engine", "errors", "faces", "io", "labels", "metrics", "models", "preprocess"},
     "web": {"curation", "data", "errors", "io", "labels"},
 }
 

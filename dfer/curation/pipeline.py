@@ -54,6 +54,7 @@ from dfer.errors import DatasetError, InputError
 from dfer.io.atomic import link_or_copy, write_json, write_table
 from dfer.io.video import VideoError, iter_frames, probe, read_ahead, write_video
 from dfer.preprocess import options_from, preprocess
+from dfer.preprocess.table import LANDMARK_COLUMNS
 from dfer.preprocess.video import TABLES
 
 CLIP_COLUMNS = ["clip_id", "video", "scene", "source", "keywords", "start_frame", "end_frame", "start", "end",
@@ -146,7 +147,7 @@ class FrameTables:
     so a large build never holds them all in memory."""
 
     COLUMNS = ["frame", "time", "track", "faces", "cut", "left", "top", "right", "bottom", "face_size", "success",
-               "identity_distance"]
+               "identity_distance", *LANDMARK_COLUMNS]  # the landmarks give stage 4 the head's roll
 
     def __init__(self, folder: Path, videos):
         self.folder = folder

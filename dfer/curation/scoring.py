@@ -1,10 +1,10 @@
 """Stage 4 of ``dfer build candidates``: every surviving clip scored by a FER model.
 
 The default model (or its ``.hdf5`` weights) scores the clip's frames as ``dfer predict`` sees them
-(a grey crop around each face box of the raw video); a dfer checkpoint scores the clip's aligned
-face crops (and scene frames, for two-stream models) as ``dfer preprocess`` wrote them. A clip's
-scores are the mean probabilities over its person's frames; each video's scores are cached
-(``scores/<video>.parquet``), so a re-run does not score again.
+(a grey crop around each face box of the raw video, levelled by the tracked landmarks); a dfer
+checkpoint scores the clip's aligned face crops (and scene frames, for two-stream models) as ``dfer
+preprocess`` wrote them. A clip's scores are the mean probabilities over its person's frames; each
+video's scores are cached (``scores/<video>.parquet``), so a re-run does not score again.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from tqdm import tqdm
 from dfer import labels
 from dfer.engine.inference import VideoModel
 from dfer.errors import DatasetError, InputError
+from dfer.faces.align import roll
 from dfer.io.atomic import write_table
 from dfer.io.video import iter_frames, read_ahead
 from dfer.models.default import DefaultClassifier
-from dfer.preprocess.table import NO_FACE
+from dfer.preprocess.table import NO_FACE, landmarks_of
 
 
 def person_rows(table: pd.DataFrame, clip) -> pd.DataFrame:
@@ -33,12 +34,13 @@ def person_rows(table: pd.DataFrame, clip) -> pd.DataFrame:
 
 def score_with_classifier(video: str, table: pd.DataFrame, clips: pd.DataFrame, classifier, batch: int = 64
                           ) -> pd.DataFrame:
-    """Per clip: mean probabilities of a per-face classifier (``crop(grey, box)``, ``__call__``) over
+    """Per clip: mean probabilities of a per-face classifier (``crop(grey, box, roll)``, ``__call__``) over
     its person's frames, decoding the video once (the crops ``dfer predict`` makes)."""
     wanted = {}
     for clip in clips.itertuples():
-        for row in person_rows(table, clip).itertuples():
-            wanted[row.frame] = (clip.clip_id, (row.left, row.top, row.right, row.bottom))
+        for row in person_rows(table, clip).to_dict("records"):
+            wanted[row["frame"]] = (clip.clip_id, (row["left"], row["top"], row["right"], row["bottom"]),
+                                    roll(landmarks_of(row)))
     sums = {clip_id: np.zeros(labels.NUM_CLASSES) for clip_id in clips.clip_id}
     counts = dict.fromkeys(clips.clip_id, 0)
     crops, owners = [], []
@@ -54,8 +56,8 @@ def score_with_classifier(video: str, table: pd.DataFrame, clips: pd.DataFrame, 
     last = max(wanted, default=-1)
     for frame in read_ahead(iter_frames(video)):
         if frame.index in wanted:
-            owner, box = wanted[frame.index]
-            crops.append(classifier.crop(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), box))
+            owner, box, head_roll = wanted[frame.index]
+            crops.append(classifier.crop(cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY), box, head_roll))
             owners.append(owner)
             if len(crops) >= batch:
                 flush()

@@ -30,6 +30,14 @@ def five_points(landmarks: np.ndarray) -> np.ndarray:
                      landmarks[NOSE_TIP], landmarks[MOUTH_CORNERS[0]], landmarks[MOUTH_CORNERS[1]]])
 
 
+def roll(landmarks: np.ndarray) -> float:
+    """The head's roll in degrees: the angle of the line from the subject's right eye centre to the
+    left one in image coordinates (0 when the eyes are level; positive when the head leans to the
+    subject's left, clockwise on screen)."""
+    right, left = landmarks[RIGHT_EYE].mean(axis=0), landmarks[LEFT_EYE].mean(axis=0)
+    return float(np.degrees(np.arctan2(left[1] - right[1], left[0] - right[0])))
+
+
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """The 2 × 3 matrix of the similarity that best maps ``source`` points onto ``target`` (least squares)."""
     source, target = np.asarray(source, np.float64), np.asarray(target, np.float64)

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dfer import labels
-from dfer.faces.align import align_face
+from dfer.faces.align import align_face, roll
 from dfer.faces.track import Observation
 from dfer.io.video import Frame
 from dfer.predict.result import WINDOW_COLUMNS
@@ -52,7 +52,8 @@ class Scorer(Protocol):
 
 
 class FrameScorer:
-    """A per-face classifier (``crop(grey, box)``, ``__call__(crops) → (N, 7)``) on every face, batched."""
+    """A per-face classifier (``crop(grey, box, roll)`` with the head's roll in degrees,
+    ``__call__(crops) → (N, 7)``) on every face, batched."""
 
     def __init__(self, classifier, batch_size: int = 64):
         self.classifier, self.batch_size = classifier, batch_size
@@ -66,7 +67,7 @@ class FrameScorer:
             return
         grey = cv2.cvtColor(frame.image, cv2.COLOR_RGB2GRAY)
         for face in faces:
-            self._crops.append(self.classifier.crop(grey, face.box))
+            self._crops.append(self.classifier.crop(grey, face.box, roll(face.landmarks)))
             self._keys.append((face.track, frame.index))
         if len(self._crops) >= self.batch_size:
             self._flush()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from dfer.faces.align import TEMPLATE_5, alignment_matrix, five_points, similarity_transform, template_points, warp
+from dfer.faces.align import TEMPLATE_5, alignment_matrix, five_points, roll, similarity_transform, template_points, warp
 
 
 def similarity(angle, scale, shift):
@@ -44,3 +44,12 @@ def test_warp_follows_pixel_centres():
     assert np.array_equal(shifted[2:, 3:], image[:-2, :-3])
     doubled = warp(image, similarity(0, 2, (0, 0)), (80, 100))
     assert np.array_equal(doubled[::2, ::2][:39, :49], image[:39, :49])
+
+
+@pytest.mark.parametrize("degrees", [0.0, 30.0, -45.0, 170.0])
+def test_roll_is_the_angle_of_the_eye_line(degrees):
+    landmarks = np.zeros((68, 2))
+    angle = np.radians(degrees)
+    landmarks[36:42] = (100.0, 100.0)  # the subject's right eye, on the image's left
+    landmarks[42:48] = (100.0 + 40 * np.cos(angle), 100.0 + 40 * np.sin(angle))
+    assert roll(landmarks) == pytest.approx(degrees)

@@ -47,13 +47,32 @@ def _init_weights(model: nn.Module) -> None:
             nn.init.zeros_(module.bias)
 
 
+class AdaptiveMaxPool3d(nn.AdaptiveMaxPool3d):
+    """:class:`torch.nn.AdaptiveMaxPool3d` that also exports to ONNX when the output size does not
+    divide the input's (the exporter refuses those). While exporting, each axis is max-pooled over
+    the same windows PyTorch uses, [⌊i·n/m⌋, ⌈(i+1)·n/m⌉) for output i of m from n, by slicing; a
+    max over a box is the max over its axes in turn, so the numbers are the same."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not torch.onnx.is_in_onnx_export():
+            return super().forward(x)
+        for axis, size in zip(range(x.dim() - 3, x.dim()), self.output_size):
+            length = x.shape[axis]
+            size = length if size is None else size
+            # sizes are traced: the ceiling avoids negative floor division, which ONNX truncates
+            bounds = [(i * length // size, ((i + 1) * length + size - 1) // size) for i in range(size)]
+            x = torch.stack([x.narrow(axis, start, end - start).amax(dim=axis) for start, end in bounds], dim=axis)
+        return x
+
+
 class C3D(ClipModel):
     """C3D (Tran et al. 2015): eight 3×3×3 convolutions, five max pools, fc6/fc7 of 4096 units.
 
     Pool1 is 1×2×2, the others 2×2×2; pool5 pads height and width by one, as in the original, so a
     16 × 112 × 112 clip ends in a 512 × 1 × 4 × 4 map (8192 values) feeding fc6. An adaptive max
     pool to 1 × 4 × 4 after pool5 — the identity at that standard size — keeps fc6 at 8192 inputs
-    for any other clip size, and the pools round up so that short clips (T ≥ 1) still run.
+    for any other clip size (and exports to ONNX at any size, :class:`AdaptiveMaxPool3d`), and the
+    pools round up so that short clips (T ≥ 1) still run.
     At 16 × 112 × 112 the layers and parameter count (78.0 M with 7 classes) are the classic
     ones; 79.99 M, the figure quoted by CEFLNet, is the same network with Sports-1M's 487 classes.
     No batch normalisation, as in the paper. ``features`` is the fc7 output (4096 values).
@@ -77,7 +96,7 @@ class C3D(ClipModel):
             *conv(256, 512), *conv(512, 512), pool(2),
             *conv(512, 512), *conv(512, 512),
             nn.MaxPool3d(2, 2, padding=(0, 1, 1), ceil_mode=True),
-            nn.AdaptiveMaxPool3d((1, 4, 4)),
+            AdaptiveMaxPool3d((1, 4, 4)),
             nn.Flatten(1),
         )
         self.fc = nn.Sequential(

@@ -16,37 +16,22 @@ both streams are trained jointly with one loss (TSN trains them apart and fuses 
 weights 1 : 1.5, which the shared linear layer learns instead); no cross-modality initialisation
 or partial batch norm, which only matter when starting from ImageNet weights; optical flow is
 OpenCV's Farneback (TSN used TV-L1, which OpenCV keeps in its contrib build), computed inside
-``forward`` on the CPU, so a GPU run spends some CPU time per batch on it.
+``forward`` on the CPU (:mod:`dfer.models.flow`), so a GPU run spends some CPU time per batch on it;
+``forward_features`` also takes the flow ready-made, which is how an ONNX export runs TSN.
 """
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
 import torch
 from torch import Tensor, nn
 
 from dfer.errors import InputError
 from dfer.models.base import ClipModel
+from dfer.models.flow import stacked_flow
 from dfer.models.frame2d import backbone_2d, frame_embeddings
 
 #: Backbones of SDFE-LV's "Two TSN (Resnet18/50/101)".
 TSN_BACKBONES: tuple[str, ...] = ("resnet18", "resnet50", "resnet101")
-
-
-def farneback_flow(frames: np.ndarray) -> np.ndarray:
-    """Dense optical flow between consecutive uint8 grey frames ``(T, H, W)`` → ``(T − 1, 2, H, W)``.
-
-    Channel 0 is the horizontal and channel 1 the vertical displacement in pixels, from frame t to
-    frame t + 1 (a point at (x, y) in frame t is at (x + u, y + v) in frame t + 1). OpenCV's
-    Farneback method with its documented default parameters (pyramid scale 0.5, 3 levels,
-    window 15, 3 iterations, polynomial neighbourhood 5, σ 1.2).
-    """
-    if frames.ndim != 3 or frames.dtype != np.uint8 or len(frames) < 2:
-        raise InputError(f"expected at least 2 uint8 grey frames (T, H, W), got {frames.dtype} {frames.shape}")
-    flows = [cv2.calcOpticalFlowFarneback(previous, following, None, 0.5, 3, 15, 3, 5, 1.2, 0)
-             for previous, following in zip(frames[:-1], frames[1:])]
-    return np.stack(flows).transpose(0, 3, 1, 2)
 
 
 def _flow_input_resnet(backbone: str, channels: int) -> tuple[nn.Module, int]:
@@ -88,21 +73,17 @@ class TSN(ClipModel):
         return self.segments * (self.flow_length + 1)
 
     def optical_flow(self, snippets: Tensor) -> Tensor:
-        """``(B, C, K, L + 1, H, W)`` snippets → ``(B, K, 2L, H, W)`` stacked flow, bounded to [−1, 1]."""
+        """``(B, C, K, L + 1, H, W)`` snippets → ``(B, K, 2L, H, W)`` stacked flow, bounded to [−1, 1]
+        (:func:`dfer.models.flow.stacked_flow`, on the CPU)."""
         batch, _, segments, length, height, width = snippets.shape
-        shape = (batch, segments, 2 * (length - 1), height, width)
         if snippets.device.type == "meta":  # shape-only runs (dfer.models.zoo.complexity)
-            return snippets.new_empty(shape)
-        with torch.no_grad():
-            grey = snippets.float().mean(1).flatten(1)
-            low, high = grey.amin(1, keepdim=True), grey.amax(1, keepdim=True)
-            grey = ((grey - low) / (high - low).clamp_min(1e-6) * 255).round().to(torch.uint8)
-            grey = grey.reshape(batch * segments, length, height, width).cpu().numpy()
-            flows = np.stack([farneback_flow(snippet) for snippet in grey])  # (B·K, L, 2, H, W)
-            flows = torch.from_numpy(flows).reshape(shape).clamp(-self.flow_bound, self.flow_bound) / self.flow_bound
-        return flows.to(device=snippets.device, dtype=snippets.dtype)
+            return snippets.new_empty((batch, segments, 2 * (length - 1), height, width))
+        flows = stacked_flow(snippets.detach().float().cpu().numpy(), self.flow_bound)
+        return torch.from_numpy(flows).to(device=snippets.device, dtype=snippets.dtype)
 
-    def forward_features(self, video: Tensor, scene: Tensor | None = None) -> Tensor:
+    def forward_features(self, video: Tensor, scene: Tensor | None = None, flow: Tensor | None = None) -> Tensor:
+        """The consensus features; ``flow`` (B, K, 2L, H, W), :meth:`optical_flow` of the clip's
+        snippets, is computed here unless given (an ONNX graph takes it as an input)."""
         if video.dim() != 5 or video.shape[2] != self.frames:
             raise InputError(f"TSN with segments={self.segments}, flow_length={self.flow_length} takes clips "
                              f"(B, C, {self.frames}, H, W), got shape {tuple(video.shape)}; sample them with the "
@@ -111,6 +92,6 @@ class TSN(ClipModel):
         snippets = video.reshape(batch, channels, self.segments, self.flow_length + 1, height, width)
         middle = snippets[:, :, :, (self.flow_length + 1) // 2]  # (B, C, K, H, W)
         spatial = frame_embeddings(self.spatial, middle).mean(1)
-        flows = self.optical_flow(snippets).flatten(0, 1)  # (B·K, 2L, H, W)
-        temporal = self.temporal(flows).reshape(batch, self.segments, -1).mean(1)
+        flow = self.optical_flow(snippets) if flow is None else flow
+        temporal = self.temporal(flow.flatten(0, 1)).reshape(batch, self.segments, -1).mean(1)
         return torch.cat([spatial, temporal], 1)

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from dfer.models.tsn import TSN, farneback_flow
+from dfer.models.flow import farneback_flow
+from dfer.models.tsn import TSN
 
 
 def texture(size: int = 64, seed: int = 0) -> np.ndarray:
@@ -74,3 +75,14 @@ def test_clip_length_and_backbone_are_checked():
         TSN(backbone="vgg19")
     with pytest.raises(ValueError, match="flow_length ≥ 1"):
         TSN(flow_length=0)
+
+
+def test_a_given_flow_gives_the_features_of_the_computed_one():
+    torch.manual_seed(0)
+    model = TSN(backbone="resnet18", segments=2, flow_length=2).eval()
+    video = torch.randn(2, 3, 6, 40, 40)
+    flow = model.optical_flow(video.reshape(2, 3, 2, 3, 40, 40))
+    with torch.no_grad():
+        features = model(video)["features"]
+        assert torch.equal(model.forward_features(video, flow=flow), features)
+        assert not torch.equal(model.forward_features(video, flow=torch.zeros_like(flow)), features)

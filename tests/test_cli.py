@@ -67,7 +67,7 @@ def test_every_command_has_help():
                     ["annotate", "plan"], ["annotate", "votes"], ["annotate", "intervals"], ["annotate", "tokens"],
                     ["annotate", "serve"], ["annotate", "long"], ["annotate", "marks"], ["annotate", "media"],
                     ["spot", "train"],
-                    ["spot", "evaluate"], ["spot", "predict"], ["spot", "features"]):
+                    ["spot", "evaluate"], ["spot", "predict"], ["spot", "features"], ["export"]):
         result = run(*command, "--help")
         assert result.returncode == 0 and "usage: dfer" in result.stdout
 

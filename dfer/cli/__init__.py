@@ -3,7 +3,8 @@
 One module per command group, each with ``add_parser(commands)`` and ``run(args)``:
 :mod:`~dfer.cli.data` (``synth``, ``data``), :mod:`~dfer.cli.preprocess`, :mod:`~dfer.cli.predict`
 (``predict``, ``assets``, ``demo``), :mod:`~dfer.cli.curation` (``annotate``, ``build``),
-:mod:`~dfer.cli.spot` and :mod:`~dfer.cli.train` (``train``, ``evaluate``, ``models``).
+:mod:`~dfer.cli.spot`, :mod:`~dfer.cli.train` (``train``, ``evaluate``, ``models``) and
+:mod:`~dfer.cli.export`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import os
 import sys
 
 from dfer import __version__
-from dfer.cli import curation, data, predict, preprocess, spot, train
+from dfer.cli import curation, data, export, predict, preprocess, spot, train
 
 #: Command groups in the order ``dfer --help`` lists their commands.
-GROUPS = (data, preprocess, predict, curation, spot, train)
+GROUPS = (data, preprocess, predict, curation, spot, train, export)
 
 
 def build_parser() -> argparse.ArgumentParser:

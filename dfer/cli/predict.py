@@ -20,7 +20,8 @@ def add_parser(commands) -> None:
                       "OUT/segments.csv of them all); with several videos a failing one goes to OUT/failures.csv "
                       "and the rest go on (exit status 1), and a video finished by an earlier run with the same "
                       "model is skipped. Default: a folder beside each video, named after it (VIDEO_dfer)")
-    pred.add_argument("--model", default="default", help="default (mini-Xception) or a dfer checkpoint (.pt)")
+    pred.add_argument("--model", default="default", help="default (mini-Xception), a dfer checkpoint (.pt) or "
+                      "its ONNX file from dfer export (.onnx, runs without torch)")
     pred.add_argument("--detect-every", type=int, default=5, help="frames between face detections (default 5)")
     pred.add_argument("--video-out", action="store_true", help="also write OUT/annotated.mp4: every frame with each "
                       "face's box, track, top expression and a bar per expression (the input's fps and frames)")

@@ -66,8 +66,13 @@ def predict(video: str | Path, model="default", options: PredictOptions = Predic
 
 def load_model(model="default"):
     """The model as :func:`predict` takes it, loaded: ``"default"`` → the default classifier (fetched on
-    first use), a checkpoint path → its :class:`~dfer.engine.inference.VideoModel`; anything else
+    first use), a ``.onnx`` file of ``dfer export`` → its :class:`~dfer.engine.onnx_model.OnnxVideoModel`
+    (no torch), a checkpoint path → its :class:`~dfer.engine.inference.VideoModel`; anything else
     (an already loaded model or classifier) as it is."""
+    if isinstance(model, (str, Path)) and Path(model).suffix.lower() == ".onnx":
+        from dfer.engine.onnx_model import OnnxVideoModel  # onnxruntime, without torch
+
+        return OnnxVideoModel(Path(model))
     if isinstance(model, (str, Path)) and str(model) != "default":
         from dfer.engine.inference import VideoModel  # the model zoo loads only for a checkpoint
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from dfer.cli import main
 from dfer.engine import export as export_module
 from dfer.engine.export import export
 from dfer.engine.inference import VideoModel
@@ -102,6 +103,8 @@ def test_a_graph_that_does_not_match_is_not_written(run_checkpoint, tmp_path, mo
 def test_refusals(run_checkpoint, tmp_path):
     with pytest.raises(InputError, match="unknown export format 'tflite'; choose one of onnx"):
         export(run_checkpoint, tmp_path / "m.onnx", format="tflite")
+    with pytest.raises(SystemExit, match="2"):  # the command line refuses it as a bad choice
+        main(["export", str(run_checkpoint), "--format", "tflite"])
     with pytest.raises(DatasetError, match="checkpoint not found"):
         export(tmp_path / "absent.pt")
     model = torch.nn.Linear(2, 2)

@@ -44,12 +44,17 @@ def model_card(config: RunConfig, metrics: dict, weights_sha256: str, classes: l
         "license_details": "the terms of the training data apply (most DFER datasets are for research only)",
         "tags": ["video", "facial-expression-recognition", config.model.name],
         "datasets": [config.data.format], "base_model": base,
-        "metrics": [{"name": "WAR", "value": round(float(metrics.get("war", float("nan"))), 4)},
-                    {"name": "UAR", "value": round(float(metrics.get("uar", float("nan"))), 4)}],
     }
+    tested = "war" in metrics and "uar" in metrics
+    if tested:
+        front["metrics"] = [{"name": "WAR", "value": round(float(metrics["war"]), 4)},
+                            {"name": "UAR", "value": round(float(metrics["uar"]), 4)}]
     config_text = yaml.safe_dump(to_dict(config), sort_keys=False)
     per_class = metrics.get("recall", {})
     recall = "\n".join(f"| {name} | {'–' if value is None else f'{value:.1%}'} |" for name, value in per_class.items())
+    evaluation = (f"On the test split ({metrics.get('clips', '?')} clips): WAR {metrics['war']:.2%}, UAR "
+                  f"{metrics['uar']:.2%}.\n\n| class | recall |\n|---|---|\n{recall}" if tested else
+                  "No test metrics were recorded with these weights; `dfer evaluate` measures them.")
     return f"""---
 {yaml.safe_dump(front, sort_keys=False).strip()}
 ---
@@ -86,12 +91,7 @@ The run's config (`dfer train` reproduces it):
 ```
 
 ## Evaluation
-On the test split ({metrics.get("clips", "?")} clips): WAR {metrics.get("war", float("nan")):.2%}, UAR
-{metrics.get("uar", float("nan")):.2%}.
-
-| class | recall |
-|---|---|
-{recall}
+{evaluation}
 
 ## How to use
 ```

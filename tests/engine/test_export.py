@@ -71,6 +71,7 @@ def test_each_family_runs_from_onnx_as_from_its_checkpoint(tmp_path, config_name
     card = result.card.read_text()
     assert result.card == tmp_path / f"{config_name}.MODEL_CARD.md"
     assert "## ONNX export" in card and sha256(result.path) in card and sha256(checkpoint) in card
+    assert "nan" not in card and "No test metrics were recorded" in card  # a bare checkpoint was never tested
 
 
 @pytest.fixture(scope="module")

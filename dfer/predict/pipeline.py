@@ -31,7 +31,7 @@ def predict(video: str | Path, model="default", options: PredictOptions = Predic
 
     ``model``: ``"default"`` (the mini-Xception FER2013 classifier, fetched on first use), a path to
     a dfer checkpoint or a loaded :class:`~dfer.engine.inference.VideoModel` (a trained video model:
-    per-window predictions), or a classifier object with ``crop(grey, box)`` and ``__call__(crops) →
+    per-window predictions), or a classifier object with ``crop(grey, box, roll)`` and ``__call__(crops) →
     (N, 7)`` probabilities. ``on_frame(done, total)`` reports progress. A video without faces gives
     an empty result (no error); one that decodes to fewer frames than its container declares gives
     the result of what was decoded, with ``incomplete`` saying so.

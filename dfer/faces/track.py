@@ -12,8 +12,9 @@ detection, faces are matched to tracks by box overlap; a face that matches no tr
 identity embedding and joins the track of the same person if one exists (one track per person),
 else opens a new track. Identity is re-checked by embedding at cuts, when a lost track is matched
 again, and every ``identity_every`` detections; a matched face whose embedding is too far from its
-track's is a different person. A track that goes unseen for more than ``max_gap`` frames ends; if it is seen again sooner, the
-frames in between are reported as failures of that track (see :func:`dfer.preprocess.rules`).
+track's is a different person. A track that goes unseen for more than ``max_gap`` frames ends; if
+it is seen again sooner, the frames in between are reported as failures of that track (see
+:func:`dfer.preprocess.rules`).
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ class FaceTracker:
         self.frame_index = -1
         self.detections_run = 0
         self._thumbnail: np.ndarray | None = None
+        self._grid: tuple = ((), ())  # frame shape and the pixels _is_cut samples in it
         self.last_cut = False  # whether the latest frame followed a shot cut
         self._prefetched: list | None = None  # detections computed ahead for the current frame
         self._scheduled_runs = 0
@@ -228,10 +230,11 @@ class FaceTracker:
         return sorted(observations.values(), key=lambda o: o.track)
 
     def _is_cut(self, image: np.ndarray) -> bool:
-        height, width = image.shape[:2]  # a 32 × 18 grid of sampled pixels, grey: cheap and enough
-        rows = np.linspace(0, height - 1, 18).astype(int)
-        columns = np.linspace(0, width - 1, 32).astype(int)
-        thumbnail = image[np.ix_(rows, columns)].mean(axis=2, dtype=np.float32)
+        if self._grid[0] != image.shape:  # a 32 × 18 grid of sampled pixels, grey: cheap and enough
+            height, width = image.shape[:2]
+            rows, columns = np.linspace(0, height - 1, 18).astype(int), np.linspace(0, width - 1, 32).astype(int)
+            self._grid = (image.shape, np.ix_(rows, columns))
+        thumbnail = image[self._grid[1]].mean(axis=2, dtype=np.float32)
         previous, self._thumbnail = self._thumbnail, thumbnail
         return previous is not None and float(np.abs(thumbnail - previous).mean()) > self.options.cut_threshold
 

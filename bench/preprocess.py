@@ -2,11 +2,11 @@
 
 End to end on ``WolfgangLanger_Pexels.mp4`` (640×360, 472 frames, 23.976 fps): decode, detect,
 track, align, write 224²/112² face crops, 336×504/112×168 scene frames and the per-frame table —
-the default pipeline (detect every 5 frames, half-size detections while faces are large, follow
-by landmarks) next to the same pipeline detecting on every full-size frame, measured in the same
-run. Also: the landmark difference of tracked
-frames against detect-every-frame, in % of the inter-ocular distance (goal: mean < 3%), and
-throughput over all five fixture videos with 1 and 2 worker processes.
+the default pipeline (detect every 5 frames on frames shrunk while faces are large, follow by
+landmarks) next to the same pipeline detecting on every full-size frame, measured in the same run.
+Also: the landmark difference of tracked frames against detect-every-frame, in % of the
+inter-ocular distance (goal: mean < 3%), and throughput over all five fixture videos with 1 and 2
+worker processes.
 
 The same at 1080p, on the video upscaled to 1920×1080 (made once, cached in the temp folder; see
 ``upscaled.py``): frames/s (goal ≥ 100), its share of decoding alone and the landmark difference

@@ -141,11 +141,12 @@ class FaceTracker:
     def track(self, frames: Iterable, lookahead: int | None = None) -> Iterator[tuple[object, list[Observation]]]:
         """:meth:`update` over a stream of :class:`dfer.io.video.Frame`, yielding ``(frame, faces)``.
 
-        Scheduled detections run ``lookahead`` frames ahead (default two detection periods) in a
-        background thread while this one follows faces, so detection costs little wall time on a
-        machine with two cores or more. Results are identical to calling :meth:`update` per frame.
+        Scheduled detections run ``lookahead`` frames ahead (default three detection periods: one at
+        the working size takes several frames' time) in a background thread while this one follows
+        faces, so detection costs little wall time on a machine with two cores or more. Results are
+        identical to calling :meth:`update` per frame.
         """
-        lookahead = 2 * self.options.detect_every if lookahead is None else lookahead
+        lookahead = 3 * self.options.detect_every if lookahead is None else lookahead
         pending: deque = deque()
         with ThreadPoolExecutor(1) as pool:
             for frame in frames:

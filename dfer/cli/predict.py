@@ -23,6 +23,8 @@ def add_parser(commands) -> None:
     pred.add_argument("--model", default="default", help="default (mini-Xception), a dfer checkpoint (.pt) or "
                       "its ONNX file from dfer export (.onnx, runs without torch)")
     pred.add_argument("--detect-every", type=int, default=5, help="frames between face detections (default 5)")
+    pred.add_argument("--detect-size", type=int, default=720, help="detect on frames shrunk to this shorter side "
+                      "(px; default 720, so videos up to 720p are detected at full size; 0: always full size)")
     pred.add_argument("--video-out", action="store_true", help="also write OUT/annotated.mp4: every frame with each "
                       "face's box, track, top expression and a bar per expression (the input's fps and frames)")
     pred.add_argument("--workers", type=int, default=1, help="videos predicted in parallel, each worker process "
@@ -61,11 +63,13 @@ def run(args) -> int:
     if args.command == "demo":
         return _demo(args)
     return predict_videos(args.videos, args.out, args.model, args.detect_every, quiet=args.quiet,
-                          video_out=args.video_out, workers=args.workers, backend=args.backend)
+                          video_out=args.video_out, workers=args.workers, backend=args.backend,
+                          detect_size=args.detect_size)
 
 
 def predict_videos(inputs: list[Path], out: Path | None, model: str = "default", detect_every: int = 5,
-                   quiet: bool = False, video_out: bool = False, workers: int = 1, backend: str = "local") -> int:
+                   quiet: bool = False, video_out: bool = False, workers: int = 1, backend: str = "local",
+                   detect_size: int = 720) -> int:
     """``dfer predict``: each video's outputs under ``out`` (the folder itself for one video, else a
     sub-folder per video, with ``index.html`` and ``segments.csv`` of all, see
     :func:`dfer.predict.collection.predict_many`; without ``out``, a folder beside each video), with
@@ -78,7 +82,7 @@ def predict_videos(inputs: list[Path], out: Path | None, model: str = "default",
     from dfer.predict.pipeline import load_model
 
     jobs = find_jobs(inputs)
-    options = PredictOptions(tracker=TrackerOptions(detect_every=detect_every))
+    options = PredictOptions(tracker=TrackerOptions(detect_every=detect_every, detect_size=detect_size))
     if len(jobs) > 1:
         done, failures = predict_many(jobs, out, model, options, video_out, workers, backend, quiet,
                                       warn=lambda text: print(text, file=sys.stderr))

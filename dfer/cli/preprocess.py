@@ -35,8 +35,10 @@ def add_parser(commands) -> None:
                       help="local process pool (default) or Ray (a connected cluster, else a local one)")
     prep.add_argument("--detector", choices=("hog", "cnn"), default="hog", help="face detector (default hog)")
     prep.add_argument("--detect-every", type=int, default=5, help="frames between detections (default 5; 1 = every frame)")
+    prep.add_argument("--detect-size", type=int, default=720, help="detect on frames shrunk to this shorter side "
+                      "(px; default 720, so videos up to 720p are detected at full size; 0: always full size)")
     prep.add_argument("--detect-width", type=int, default=0,
-                      help="shrink frames to this width for detection (faster; default: full size)")
+                      help="also shrink the detector's frames to at most this width (default: no limit)")
     prep.add_argument("--upsample", type=int, default=0, help="detector upsampling for small faces (default 0)")
     prep.add_argument("--face-sizes", type=sizes(int), default=[224, 112],
                       help="face crop sizes, first is the main one (default 224,112)")
@@ -55,7 +57,8 @@ def run(args) -> int:
     rules = {name: value for name, value in (("drop_faceless_frames", args.drop_faceless_frames),
                                              ("min_face_fraction", args.min_face_fraction),
                                              ("fill_failed", args.fill_failed)) if value is not None}
-    options = options_from(args.layout, args.rules, {"detect_every": args.detect_every}, detector=args.detector,
+    tracker = {"detect_every": args.detect_every, "detect_size": args.detect_size}
+    options = options_from(args.layout, args.rules, tracker, detector=args.detector,
                            detector_options=detector_options, face_sizes=tuple(args.face_sizes),
                            scene_sizes=tuple(args.scene_sizes), **rules)
     summary = preprocess(args.inputs, args.out, options, workers=args.workers, backend=args.backend,

@@ -55,6 +55,8 @@ class TrackerOptions:
     def __post_init__(self):
         if self.detect_every < 1:
             raise InputError(f"detect_every must be ≥ 1, got {self.detect_every}")
+        if self.detect_size and self.detect_size < 120:
+            raise InputError(f"detect_size must be 0 (full size) or at least 120 px, got {self.detect_size}")
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def levelled_crop(grey: np.ndarray, box, roll: float, scale: float = BOX_SCALE) 
     matrix = cv2.getRotationMatrix2D(centre, float(roll), 1.0)
     matrix[:, 2] += side / 2 - np.asarray(centre)
     square = cv2.warpAffine(grey, matrix, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                            borderValue=float(grey.mean()))
+                            borderValue=float(grey[::4, ::4].mean()))  # the fill: about the frame's mean grey
     return cv2.resize(square, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
 
 
@@ -179,6 +179,10 @@ class DefaultClassifier:
             weights = asset_path("emotion_model")
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        # one thread, not spinning: batches of 64 faces are small, and idle spinning threads took
+        # CPU from tracking (which holds the cores the rest of the time)
+        options.intra_op_num_threads, options.inter_op_num_threads = 1, 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(str(onnx_model(weights)), options,
                                                     providers=["CPUExecutionProvider"])
         self._to_canonical = labels.fer2013_permutation()

@@ -38,21 +38,24 @@ from dfer.models.default import DefaultClassifier
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from upscaled import upscaled  # noqa: E402  (beside this script)
 
+# Peak memory is the process's own high-water mark (VmHWM): getrusage's ru_maxrss carries the
+# parent's peak over into a child started by vfork + exec, so it reported this script's own size.
 COMMAND = """
-import json, resource, sys, time
+import json, re, sys, time
 started = time.perf_counter()
 from dfer.cli import main
 status = main(["predict", sys.argv[1], "--out", sys.argv[2]])
 print(json.dumps({"status": status, "seconds": time.perf_counter() - started, "torch": "torch" in sys.modules,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": int(re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read())[1]) / 1024}))
 """
 
 CHILD = """
-import json, resource, sys
+import json, re, sys
 from dfer.predict import predict
 from dfer.models.default import DefaultClassifier
 result = predict(sys.argv[1], DefaultClassifier(sys.argv[2]))
-print(json.dumps({"frames": len(result.frames), "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak = int(re.search(r"VmHWM:\s+(\d+)", open("/proc/self/status").read())[1]) / 1024
+print(json.dumps({"frames": len(result.frames), "peak_mib": peak}))
 """
 
 

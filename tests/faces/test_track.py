@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from dfer.errors import InputError
 from dfer.faces.detect import Detection
 from dfer.faces.track import FaceTracker, TrackerOptions, detection_factor
 
@@ -144,3 +145,9 @@ def test_real_video(name, expect):
         assert tracker.detections_run < len(observed) / 3
     else:
         assert not any(with_face)
+
+
+def test_a_working_size_too_small_for_faces_is_refused():
+    with pytest.raises(InputError, match="detect_size must be 0 .full size. or at least 120 px, got 60"):
+        TrackerOptions(detect_size=60)
+    assert TrackerOptions(detect_size=0).detect_size == 0

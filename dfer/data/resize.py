@@ -5,9 +5,9 @@ PyTorch resizes uint8 images as Pillow-SIMD does, in fixed point: per output pix
 triangle filter stretched by the downscaling factor (``_compute_indices_weights_aa`` in ATen's
 ``UpSampleKernel.cpp``), normalised, then scaled by 2^p and rounded to int16 (p as large as
 int16 allows for the largest weight); each pass sums pixel × weight, adds 2^(p−1), shifts right by p
-and clips to 0–255; width first, then height, and only along axes whose size changes. torchvision
-takes this path on CPUs with AVX2 or AVX-512 and on ARM; elsewhere it resizes in float and rounds,
-which can differ from this by one grey level.
+and clips to 0–255; width first, then height, and only along axes whose size changes. The test
+transform calls this ATen kernel on every CPU (torchvision alone would resize in float where
+PyTorch's CPU capability is below AVX2, one grey level off).
 """
 
 from __future__ import annotations

@@ -60,13 +60,25 @@ class Compose:
 
 
 class Resize:
-    """Resize every frame to ``size`` (an int means square), bilinear with antialiasing."""
+    """Resize every frame to ``size`` (an int means square), bilinear with antialiasing.
+
+    A uint8 clip on the CPU is resized by ATen's fixed-point uint8 kernel on every CPU, so a clip
+    gives the same pixels everywhere (:mod:`dfer.data.resize` reproduces them without torch).
+    torchvision's ``resize`` takes that kernel only where PyTorch's CPU capability is AVX2 or
+    AVX-512 (or on ARM) and otherwise resizes in float and rounds, one grey level off in ~19% of
+    pixels: training and test inputs would depend on the CPU.
+    """
 
     def __init__(self, size: Size):
         self.size = as_hw(size)
 
     def __call__(self, clip: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return F.resize(clip, list(self.size), antialias=True)
+        if clip.dtype != torch.uint8 or clip.device.type != "cpu" or tuple(clip.shape[-2:]) == self.size:
+            return F.resize(clip, list(self.size), antialias=True)
+        frames = clip.reshape(-1, *clip.shape[-3:])
+        resized = torch.nn.functional.interpolate(frames, size=self.size, mode="bilinear", align_corners=False,
+                                                  antialias=True)
+        return resized.reshape(*clip.shape[:-2], *self.size)
 
     def __repr__(self) -> str:
         return f"Resize({self.size})"

@@ -53,14 +53,24 @@ def test_ec_stfl_is_a_statistic_of_the_global_batch_across_processes(tmp_path):
 
 @pytest.mark.parametrize("kind", ["ec_stfl", "center"])
 def test_two_gloo_processes_match_one(synthetic, tmp_path, kind):
-    # a VGG-11 frame model without batch norm (whose statistics are per process) and without dropout:
-    # the two processes' averaged gradients equal the one process's gradient of the same global batch,
-    # batch statistics (EC-STFL) included, and both move the center-loss centres with the global batch
+    """A VGG-11 frame model without batch norm (whose statistics are per process) and without dropout,
+    one SGD step: the two processes' averaged gradients equal the one process's gradient of the same
+    global batch, batch statistics (EC-STFL) included, and both move the center-loss centres with the
+    global batch.
+
+    Compared as weight updates, to within 2e-3 of the largest update of each tensor: the processes'
+    batches of 4 sum in another order than one batch of 8, which left the updates 0.8e-4 (EC-STFL)
+    and 2.1e-4 (center loss) apart under every ATEN_CPU_CAPABILITY (default, avx2, avx512). A gather
+    that returned each process's own batch gave 1.13 (EC-STFL) and centres 0.59 apart. One step only:
+    the centres start at the origin and then pull the features towards themselves, where x − c
+    cancels, so a second and third step grew the same float32 reordering to 0.7% and 2% under
+    ``default``.
+    """
     config = {
         "data": {"format": "ferv39k", "root": str(synthetic("ferv39k", clips=80)), "size": [32, 32],
                  "sampler": {"name": "uniform", "options": {"k": 4}}, "workers": 0},
         "model": {"name": "vgg11", "options": {"num_frames": 4, "dropout": 0.0, "batch_norm": False}},
-        "train": {"batch_size": 8, "epochs": 1, "max_steps_per_epoch": 3, "amp": False, "progress": False},
+        "train": {"batch_size": 8, "epochs": 1, "max_steps_per_epoch": 1, "amp": False, "progress": False},
         "optim": {"name": "sgd", "lr": 0.01},
         "loss": {"kind": kind},
         "out": str(tmp_path),
@@ -78,10 +88,14 @@ def test_two_gloo_processes_match_one(synthetic, tmp_path, kind):
     one_state = checkpoint.load(tmp_path / "one" / "checkpoints" / "last.pt")
     two_state = checkpoint.load(tmp_path / "two" / "checkpoints" / "last.pt")
     one, two = one_state["model"], two_state["model"]
-    for key in one:
-        torch.testing.assert_close(two[key], one[key], rtol=1e-5, atol=1e-6, msg=key)
-    for key in one_state["loss"]:  # the centres
-        torch.testing.assert_close(two_state["loss"][key], one_state["loss"][key], rtol=1e-5, atol=1e-6, msg=key)
-    torch.manual_seed(0)  # the runs' seed: the same initial weights, so training must have moved them
+    torch.manual_seed(0)  # the runs' seed: the same initial weights
     initial = build_model("vgg11", num_classes=7, num_frames=4, dropout=0.0, batch_norm=False).state_dict()
-    assert any(not torch.equal(initial[key], one[key]) for key in one)
+    for key in one:
+        update = one[key] - initial[key]
+        assert update.abs().max() > 0, f"{key} did not move"
+        torch.testing.assert_close(two[key] - initial[key], update, rtol=0, atol=2e-3 * float(update.abs().max()),
+                                   msg=lambda message: f"{key}: {message}")
+    for key in one_state["loss"]:  # the centres, which start at the origin
+        centres = one_state["loss"][key]
+        torch.testing.assert_close(two_state["loss"][key], centres, rtol=0, atol=2e-3 * float(centres.abs().max()),
+                                   msg=lambda message: f"{key}: {message}")

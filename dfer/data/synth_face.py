@@ -155,11 +155,18 @@ def _ellipse_distance(du, dv, a, b):
     return (ratio - 1) * ratio / gradient
 
 
+def _exact_hypot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """√(x² + y²) in float64, returned as float32. NumPy's float32 transcendentals (hypot, sin, exp)
+    differ in the last bit between its SIMD kernels, which moved a pixel of a face by a grey level
+    on CPUs without AVX2; in float64 such a difference no longer reaches a grey level."""
+    return np.hypot(np.asarray(x, np.float64), y).astype(np.float32)
+
+
 def _segment_distance(u, v, u0, v0, u1, v1):
     """Distance from (u, v) to the segment (u0, v0)–(u1, v1); all arrays broadcast."""
     du, dv = u1 - u0, v1 - v0
     t = np.clip(((u - u0) * du + (v - v0) * dv) / (du * du + dv * dv + 1e-9), 0, 1)
-    return np.hypot(u - u0 - t * du, v - v0 - t * dv)
+    return _exact_hypot(u - u0 - t * du, v - v0 - t * dv)
 
 
 def _base_face(identity: Identity) -> tuple[np.ndarray, np.ndarray]:
@@ -197,7 +204,7 @@ def draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator)
     eye = _ellipse_distance(q - es, v - ey, 0.15, eye_half_height)
     white = _soft(eye)
     gaze_u, gaze_v = rng.uniform(-0.03, 0.03), rng.uniform(-0.015, 0.015)
-    pupil_distance = np.hypot(q - es - side * gaze_u, v - ey - gaze_v)
+    pupil_distance = _exact_hypot(q - es - side * gaze_u, v - ey - gaze_v)
     _paint(canvas, rows, cols, white, (236, 234, 228))
     _paint(canvas, rows, cols, white * _soft(pupil_distance - 0.058), identity.iris)
     _paint(canvas, rows, cols, white * _soft(pupil_distance - 0.028), (15, 12, 12))
@@ -210,7 +217,7 @@ def draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator)
     outer = es + 0.18
     t = np.clip((q - inner) / (outer - inner), 0, 1)
     brow_v = (ey - 0.26 - 0.2 * p["brow_raise"] - 0.2 * p["brow_inner"] * (1 - t)
-              - 0.035 * np.sin(np.pi * t))
+              - 0.035 * np.sin(np.pi * t.astype(np.float64)).astype(np.float32))
     brow = np.maximum(np.abs(v - brow_v) - identity.brow_thickness * (1 - 0.3 * t),
                       np.maximum(inner - q, q - outer))
     _paint(canvas, rows, cols, _soft(brow), ink)
@@ -232,7 +239,7 @@ def draw_faces(params: np.ndarray, identity: Identity, rng: np.random.Generator)
     fold = _segment_distance(q, v, 0.12, nostril_v + 0.01, mouth_width + 0.04, my + 0.02) - _STROKE
     fold_strength = np.clip((0.9 * np.clip(p["cheek"], 0, 1) + 0.9 * wrinkle) * asymmetry, 0, 1)
     _paint(canvas, rows, cols, fold_strength * _soft(fold), crease)
-    blush = np.exp(-((q - 0.43) ** 2 + (v - 0.27) ** 2) / (2 * 0.12 ** 2))
+    blush = np.exp(-((q - 0.43) ** 2 + (v - 0.27) ** 2).astype(np.float64) / (2 * 0.12 ** 2)).astype(np.float32)
     _paint(canvas, rows, cols, 0.75 * np.clip(p["cheek"], 0, 1) * blush, (225, 80, 90))
 
     # Mouth: interior, teeth, lips and the line between them.

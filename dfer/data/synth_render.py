@@ -141,9 +141,11 @@ def scene_background(scene: str, rng: np.random.Generator) -> np.ndarray:
     x = np.arange(SCENE_WIDTH, dtype=np.float32)[None, :] / SCENE_WIDTH
     ramp = np.clip(math.cos(angle) * x + math.sin(angle) * y, 0, 1)[..., None]
     image = palette[0] + (palette[1] - palette[0]) * ramp
-    texture = (np.sin(SCENE_WIDTH * frequency[0] * x + rng.uniform(0, 6)) *
-               np.sin(SCENE_HEIGHT * frequency[1] * y + rng.uniform(0, 6)))
-    image += 12 * texture[..., None]
+    # in float64: NumPy's float32 sine differs in the last bit between its SIMD kernels, enough to
+    # move a few pixels of a few clips by a grey level on CPUs without AVX2
+    texture = (np.sin(SCENE_WIDTH * frequency[0] * x.astype(np.float64) + rng.uniform(0, 6)) *
+               np.sin(SCENE_HEIGHT * frequency[1] * y.astype(np.float64) + rng.uniform(0, 6)))
+    image += (12 * texture[..., None]).astype(np.float32)
     for _ in range(count):
         colour = palette[2 + style.integers(2)] * np.float32(rng.uniform(0.85, 1.15))
         cx, cy = rng.uniform(0, SCENE_WIDTH), rng.uniform(0, SCENE_HEIGHT)
@@ -204,8 +206,8 @@ def compose(
             reach = MOOD_FREE * radius_px * scale
             size = int(np.ceil(2 * reach)) + 4
             corner = (round(cx - size / 2), round(cy - size / 2))
-            xs = np.arange(size, dtype=np.float32) + corner[0] + 0.5 - cx
-            ys = np.arange(size, dtype=np.float32) + corner[1] + 0.5 - cy
+            xs = np.arange(size, dtype=np.float64) + corner[0] + 0.5 - cx  # float64: as the scene's texture
+            ys = np.arange(size, dtype=np.float64) + corner[1] + 0.5 - cy
             distance = np.hypot(xs[None, :], ys[:, None])
             disc = Image.fromarray((np.clip(reach - distance, 0, 1) * 255).astype(np.uint8))
             frame.paste(base.crop((*corner, corner[0] + size, corner[1] + size)), corner, disc)

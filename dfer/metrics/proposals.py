@@ -174,7 +174,7 @@ def proposal_frames(proposals: pd.DataFrame, fps: pd.Series) -> pd.DataFrame:
     """``proposals`` (video, t_start, t_end, …) with inclusive frame intervals ``onset, offset``:
     frame ``f`` covers ``[f / fps, (f + 1) / fps)``, so ``onset = round(t_start · fps)`` and
     ``offset = round(t_end · fps) − 1`` (at least the onset); ``fps`` is indexed by video."""
-    rate = proposals.video.map(fps)
+    rate = proposals.video.map(fps).astype(float)  # float also when no proposal is left (an empty map keeps str)
     onset = (proposals.t_start * rate).round().astype(int)
     offset = (proposals.t_end * rate).round().astype(int) - 1
     return proposals.assign(onset=onset, offset=np.maximum(onset, offset))

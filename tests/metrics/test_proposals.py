@@ -113,6 +113,22 @@ def test_command_line(tmp_path, capsys):
     assert "MEGC F1" in out and "precision 1.0000, recall 0.5000" in out  # v1: frames 100-124, IoU 0.5 and (tmp_path / "ar.png").stat().st_size > 0
 
 
+def test_no_proposal_reaching_the_f1_score_threshold_gives_an_empty_f1(tmp_path):
+    import json
+
+    from dfer.data.long_video import write_proposals
+    from dfer.metrics.proposals import evaluate_files, proposal_frames
+
+    videos = {"v0": {"fps": 25.0, "frames": 500, "split": "test", "final": [[100, 149, "happy"]]}}
+    (tmp_path / "gt.json").write_text(json.dumps({"format": "dfer-long-video", "version": 1, "videos": videos}))
+    write_proposals(tmp_path / "p.json", pd.DataFrame({"video": ["v0"], "t_start": [4.0], "t_end": [6.0], "score": [0.2]}))
+    result = evaluate_files(tmp_path / "gt.json", tmp_path / "p.json", subset="test")  # once exit 3: str × float
+    assert result.f1["predictions"] == 0 and result.f1["f1"] == 0 and result.scores.auc > 0
+    empty = proposal_frames(pd.DataFrame({"video": pd.Series([], dtype="str"), "t_start": [], "t_end": []}),
+                            pd.Series({"v0": 25.0}))
+    assert empty.empty and list(empty.columns) == ["video", "t_start", "t_end", "onset", "offset"]
+
+
 GOOD_TRUTH = {"database": {"v": {"fps": 25.0, "subset": "test", "annotations": [{"segment": [1.0, 2.0]}]}}}
 GOOD_PROPOSALS = {"results": {"v": [{"segment": [1.0, 2.0], "score": 0.9}]}}
 

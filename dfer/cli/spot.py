@@ -158,5 +158,6 @@ def _print_metrics(metrics: dict, out: str) -> None:
           f"validation AUC {metrics['validation_auc']:.2f})")
     print(f"  AUC {metrics['auc']:.2f}  " + "  ".join(f"{k} {metrics[k]:.2f}" for k in ("AR@1", "AR@5", "AR@10", "AR@50",
                                                                                        "AR@100")))
-    print(f"  uniform sliding windows: AUC {baseline['auc']:.2f}, AR@100 {baseline['AR@100']:.2f}")
+    print(f"  uniform sliding windows: AUC {baseline['auc']:.2f} ± {baseline['auc_sd']:.2f}, AR@100 "
+          f"{baseline['AR@100']:.2f} (mean of {baseline['orders']} random orders)")
     print(f"  → {out} (proposals_{metrics['split']}.json, metrics_{metrics['split']}.json, ar_an_{metrics['split']}.png)")

@@ -1,10 +1,19 @@
 """Shared fixtures: tiny hand-built release layouts and cached synthetic datasets."""
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # pytest-xdist (``make test`` runs ``-n auto``): the workers share the machine's cores, so each
+    # worker and the processes it starts get their share of threads (set before torch and NumPy load
+    # in this worker); OpenMP threads beyond the cores spin against each other and run 4× slower.
+    _THREADS = str(max(1, len(os.sched_getaffinity(0)) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+    for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_variable, _THREADS)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
 CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "synthetic"
@@ -48,6 +57,42 @@ def make_checkpoint(folder: Path, config_name: str) -> Path:
     checkpoint.save(path, {"model": model.state_dict(), "config": to_dict(config), "model_name": config.model.name,
                            "num_classes": labels.NUM_CLASSES})
     return path
+
+
+#: ``DFER_LEARNING_SEED``: the learning tests train with this seed instead of their configs' (the
+#: sweep of ``bench/learning_margin.py``); unset, the configs' own.
+LEARNING_SEED = os.environ.get("DFER_LEARNING_SEED", "")
+
+
+def learning_seed_overrides() -> list[str]:
+    """Config overrides that apply ``DFER_LEARNING_SEED`` (none when it is unset)."""
+    return [f"seed={int(LEARNING_SEED)}"] if LEARNING_SEED else []
+
+
+def record_learning(record_property, value: float, threshold: float, seconds: float, data_sha256: str, **more) -> None:
+    """Record a learning test's figure for ``bench/learning_margin.py`` (JUnit XML properties): the
+    figure, its threshold, the margin between them, the seconds it took, the CPU capability PyTorch
+    ran with and the sha256 of the synthetic data it learned from."""
+    import torch
+
+    for name, item in {"value": value, "threshold": threshold, "margin": value - threshold, "seconds": round(seconds, 1),
+                       "capability": torch.backends.cpu.get_cpu_capability(), "seed": LEARNING_SEED or "config",
+                       "data_sha256": data_sha256, **more}.items():
+        # plain str and float: pytest-xdist sends the properties between processes and cannot send NumPy's
+        record_property(name, item if isinstance(item, str) else float(item))
+
+
+@pytest.fixture(scope="session")
+def synthetic_ferv39k_48(tmp_path_factory) -> tuple[Path, str]:
+    """The learning tests' dataset, as the synthetic configs' headers tell users to make it:
+    FERV39k layout, 300 clips (240 train, 60 test), 48² face crops, seed 0; and its tree sha256."""
+    from dfer.data.synth import write_synthetic
+    from dfer.io.hashing import tree_sha256
+
+    root = tmp_path_factory.mktemp("synthetic_ferv39k_48")
+    summary = write_synthetic(root, "ferv39k", 300, seed=0, size=48, progress=False)
+    assert (summary["train"], summary["test"]) == (240, 60)
+    return root, tree_sha256(root)
 
 
 @pytest.fixture(scope="session")
@@ -170,3 +215,34 @@ def page():
                                              args=["--autoplay-policy=no-user-gesture-required"])
         yield browser.new_page()
         browser.close()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long(minutes): a test of minutes (its estimate on 2 cores); under "
+                            "pytest-xdist the longest start first")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    """For pytest-xdist's ``--dist loadgroup`` (``make test``): a test module is one group, so its
+    module fixtures are made once, unless a test names its own ``xdist_group``; groups holding
+    ``long`` tests go first, longest first, so the longest work starts at once and the rest fills
+    in around it. Without xdist, the order is unchanged."""
+    if not getattr(config.option, "numprocesses", None):
+        return
+
+    def group(item) -> str:
+        mark = item.get_closest_marker("xdist_group")
+        return mark.kwargs.get("name") or mark.args[0]
+
+    def minutes(item) -> float:
+        mark = item.get_closest_marker("long")
+        return 0.0 if mark is None else float(mark.kwargs.get("minutes", 1.0))
+
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    longest: dict[str, float] = {}
+    for item in items:
+        longest[group(item)] = max(longest.get(group(item), 0.0), minutes(item))
+    items.sort(key=lambda item: -longest[group(item)])  # stable: the collection order within a rank

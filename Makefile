@@ -22,7 +22,7 @@ demo: setup
 	$(BIN)/dfer demo
 
 test: setup
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadgroup --durations=25
 
 bench: setup
 	$(BIN)/python bench/packed_store.py

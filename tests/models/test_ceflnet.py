@@ -112,7 +112,7 @@ def test_overfits_four_samples():
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    assert losses[-1] < 0.5 * losses[0]
+    assert losses[-1] < 0.5 * losses[0]  # measured 0.147 (default), 0.148 (avx2, avx512 ATEN_CPU_CAPABILITY)
 
 
 def test_weighted_sum_reading_of_eq_7_sums_the_scaled_clips():

@@ -82,6 +82,18 @@ def record_learning(record_property, value: float, threshold: float, seconds: fl
         record_property(name, item if isinstance(item, str) else float(item))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _remove_fixture_folders_after_a_passing_run(request, tmp_path_factory):
+    """Module and session fixtures' folders (synthetic datasets, the spotting pipeline: ~1 GB per
+    run and xdist worker) are not covered by ``tmp_path_retention_policy``; after a run without a
+    failure they go too, so repeated runs leave nothing behind; after a failure they stay to look at."""
+    yield
+    if request.session.testsfailed == 0:
+        import shutil
+
+        shutil.rmtree(tmp_path_factory.getbasetemp(), ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def synthetic_ferv39k_48(tmp_path_factory) -> tuple[Path, str]:
     """The learning tests' dataset, as the synthetic configs' headers tell users to make it:
@@ -218,31 +230,4 @@ def page():
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "long(minutes): a test of minutes (its estimate on 2 cores); under "
-                            "pytest-xdist the longest start first")
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config, items):
-    """For pytest-xdist's ``--dist loadgroup`` (``make test``): a test module is one group, so its
-    module fixtures are made once, unless a test names its own ``xdist_group``; groups holding
-    ``long`` tests go first, longest first, so the longest work starts at once and the rest fills
-    in around it. Without xdist, the order is unchanged."""
-    if not getattr(config.option, "numprocesses", None):
-        return
-
-    def group(item) -> str:
-        mark = item.get_closest_marker("xdist_group")
-        return mark.kwargs.get("name") or mark.args[0]
-
-    def minutes(item) -> float:
-        mark = item.get_closest_marker("long")
-        return 0.0 if mark is None else float(mark.kwargs.get("minutes", 1.0))
-
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-    longest: dict[str, float] = {}
-    for item in items:
-        longest[group(item)] = max(longest.get(group(item), 0.0), minutes(item))
-    items.sort(key=lambda item: -longest[group(item)])  # stable: the collection order within a rank
+    config.addinivalue_line("markers", "long(minutes): a test of minutes (its estimate on 2 cores)")

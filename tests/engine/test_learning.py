@@ -31,8 +31,7 @@ FAMILIES = {
     "ferv39k_tsn": "tsn_resnet18",
     "ferv39k_ceflnet": "ceflnet",
 }
-#: Minutes each family trains on 2 cores (``pytest.mark.long``); each is a group of its own under
-#: pytest-xdist, so the families train side by side.
+#: Minutes each family trains on 2 cores (``pytest.mark.long``).
 MINUTES = {"ferv39k_2d": 0.5, "ferv39k_2d_lstm": 0.6, "ferv39k_3d": 1.2, "ferv39k_two_stream": 0.9,
            "ferv39k_tsn": 0.9, "ferv39k_ceflnet": 0.9}
 THRESHOLD = 0.75
@@ -51,8 +50,7 @@ def test_every_family_has_a_config():
     assert sorted(path.stem for path in CONFIGS.glob("*.yaml")) == sorted(FAMILIES)
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=[pytest.mark.long(minutes=MINUTES[name]),
-                                                              pytest.mark.xdist_group(f"learning-{name}")])
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.long(minutes=MINUTES[name]))
                                   for name in FAMILIES])
 def test_family_learns(synthetic_ferv39k_48, tmp_path, name, record_property):
     root, digest = synthetic_ferv39k_48

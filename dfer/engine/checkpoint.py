@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from dfer.errors import DatasetError
-from dfer.io.atomic import atomic_path
+from dfer.io.atomic import atomic_path, link_or_copy
 
 
 def rng_state() -> dict:
@@ -48,10 +48,16 @@ def _tuples(value):
     return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
 
 
-def save(path: Path, payload: dict) -> None:
-    """``torch.save`` to a temporary file, then rename: a kill never leaves half a checkpoint."""
+def save(path: Path, payload: dict, copies: tuple[Path, ...] = ()) -> None:
+    """``torch.save`` to a temporary file, then rename: a kill never leaves half a checkpoint. Each
+    of ``copies`` then becomes the same file, serialised once (a hard link renamed into place, a copy
+    across file systems): ``best.pt`` and ``last.pt`` of an improving epoch, 400 MB each for a 3D
+    ResNet-18 with its Adam state."""
     with atomic_path(path) as partial:
         torch.save(payload, partial)
+    for copy in copies:
+        with atomic_path(copy) as partial:
+            link_or_copy(path, partial)
 
 
 def load(path: Path) -> dict:

@@ -306,9 +306,11 @@ class Trainer:
             "rng": checkpoint.rng_state(), "config": to_dict(self.config), "model_name": self.config.model.name,
             "num_classes": len(self.classes), "classes": list(self.classes), "dfer_version": __version__,
         }
+        last = self.checkpoints / "last.pt"
         if improved:  # best.pt first: a last.pt that records a best epoch always has its best.pt
-            checkpoint.save(self.checkpoints / "best.pt", payload)
-        checkpoint.save(self.checkpoints / "last.pt", payload)
+            checkpoint.save(self.checkpoints / "best.pt", payload, copies=(last,))
+        else:
+            checkpoint.save(last, payload)
 
     def _log(self, row: dict, writer) -> None:
         with atomic_path(self.run_dir / "log.csv") as partial, open(partial, "w", newline="") as handle:

@@ -197,10 +197,12 @@ def train_localizer(config: SpotConfig, progress: bool = True) -> dict:
         write_table(out / "log.csv", pd.DataFrame(log))
         payload = {"model": model.state_dict(), "config": asdict(config), "feature_dim": train[0].features.shape[0],
                    "features": features_info, "epoch": epoch, "validation_auc": validation_auc}
-        checkpoint.save(out / "checkpoints" / "last.pt", payload)
-        if validation_auc > best:
+        last = out / "checkpoints" / "last.pt"
+        if validation_auc > best:  # best.pt first, as dfer train: a last.pt of a best epoch has its best.pt
             best = validation_auc
-            checkpoint.save(out / "checkpoints" / "best.pt", payload)
+            checkpoint.save(out / "checkpoints" / "best.pt", payload, copies=(last,))
+        else:
+            checkpoint.save(last, payload)
     return evaluate_run(out / "checkpoints" / "best.pt", "test")
 
 

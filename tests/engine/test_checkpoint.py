@@ -81,3 +81,12 @@ def test_an_old_checkpoint_is_refused_then_upgraded(tmp_path):
     assert np.array_equal(np.random.rand(3), reference)  # the upgraded NumPy state is the old one
     with pytest.raises(DatasetError, match="already exists"):
         checkpoint.upgrade(tmp_path / "old.pt", tmp_path / "new.pt")
+
+
+def test_a_copy_is_the_same_file_and_outlives_the_next_save(tmp_path):
+    best, last = tmp_path / "best.pt", tmp_path / "last.pt"
+    checkpoint.save(best, {"model": {"w": torch.ones(3)}, "epoch": 1}, copies=(last,))
+    assert best.read_bytes() == last.read_bytes() and not list(tmp_path.glob(".*partial"))
+    checkpoint.save(last, {"model": {"w": torch.zeros(3)}, "epoch": 2})  # a later epoch that did not improve
+    assert checkpoint.load(best)["epoch"] == 1 and torch.equal(checkpoint.load(best)["model"]["w"], torch.ones(3))
+    assert checkpoint.load(last)["epoch"] == 2

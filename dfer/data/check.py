@@ -14,7 +14,7 @@ from dfer.data import mafw
 from dfer.data.dfew import FOLDS, read_dfew
 from dfer.data.ferv39k import SCENES_DIR, read_ferv39k
 from dfer.data.formats import detect_format, read_dataset
-from dfer.data.packed import has_paths, has_value
+from dfer.data.records import has_paths, has_value
 from dfer.errors import InputError, Problem
 from dfer.io.frames import count_decoded_frames
 from dfer.io.video import short_of

@@ -37,7 +37,8 @@ import torch
 from torch.utils.data import Dataset
 from torchvision.transforms.v2 import functional as F
 
-from dfer.data.packed import has_paths, has_value, read_clip_frames
+from dfer.data.packed import read_clip_frames
+from dfer.data.records import has_paths, has_value
 from dfer.data.sampling import MODES, Sampler
 from dfer.data.targets import vote_distribution
 from dfer.data.transforms import ClipTransform

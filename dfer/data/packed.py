@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from dfer.data.records import COLUMNS
-from dfer.data.transforms import Size, as_hw
+from dfer.data.records import COLUMNS, has_paths, has_value
 from dfer.errors import DatasetError, InputError
-from dfer.io.frames import read_image, read_video, resize_frame
+from dfer.io.frames import Size, as_hw, read_image, read_video, resize_frame
 from dfer.io.video import short_of
 
 logger = logging.getLogger(__name__)
@@ -44,16 +43,6 @@ META_FILE = "store.json"
 #: Columns :func:`open_store` adds to the clip table.
 STORE_COLUMNS = ("store", "offset", "length", "scene_offset", "scene_length")
 PATH_COLUMNS = ("frames", "scene_frames")
-
-
-def has_paths(value) -> bool:
-    """Whether a ``frames``/``scene_frames`` cell holds a non-empty sequence of paths."""
-    return isinstance(value, (tuple, list, np.ndarray)) and len(value) > 0
-
-
-def has_value(value) -> bool:
-    """Whether a string cell (``video``, ``store``) is set (not None, NaN or empty)."""
-    return isinstance(value, (str, os.PathLike)) and str(value) != ""
 
 
 # --- packing -------------------------------------------------------------------------------------

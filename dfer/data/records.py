@@ -9,6 +9,7 @@ labels index (:func:`make_table` sets ``labels.EXPRESSIONS`` unless told otherwi
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Iterable
@@ -167,3 +168,13 @@ def assemble_folds(test_sets: dict[int, dict[str, tuple[int, int]]], train: dict
             split_of[key] = "train"
         split_of.update({key: "test" for key in test_sets[fold]})
     return label_of, fold_of, split_of
+
+
+def has_paths(value) -> bool:
+    """Whether a ``frames``/``scene_frames`` cell holds a non-empty sequence of paths."""
+    return isinstance(value, (tuple, list, np.ndarray)) and len(value) > 0
+
+
+def has_value(value) -> bool:
+    """Whether a string cell (``video``, ``store``) is set (not None, NaN or empty)."""
+    return isinstance(value, (str, os.PathLike)) and str(value) != ""

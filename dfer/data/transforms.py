@@ -15,21 +15,12 @@ import torch
 from torchvision.transforms.v2 import functional as F
 
 from dfer.errors import InputError
+from dfer.io.frames import Size, as_hw
 
 #: ``transform(clip, generator)``: a ``(T, C, H, W)`` clip → the transformed clip.
 ClipTransform = Callable[[torch.Tensor, torch.Generator | None], torch.Tensor]
-Size = int | tuple[int, int]
-
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-def as_hw(size: Size) -> tuple[int, int]:
-    """``(height, width)`` of a size given as an int (square) or a pair."""
-    if isinstance(size, int):
-        return size, size
-    height, width = size
-    return int(height), int(width)
 
 
 def _uniform(low: float, high: float, generator: torch.Generator | None) -> float:

@@ -10,6 +10,17 @@ from PIL import Image
 
 from dfer.errors import DatasetError
 
+#: An image size: an int (square) or ``(height, width)``.
+Size = int | tuple[int, int]
+
+
+def as_hw(size: Size) -> tuple[int, int]:
+    """``(height, width)`` of a size given as an int (square) or a pair."""
+    if isinstance(size, int):
+        return size, size
+    height, width = size
+    return int(height), int(width)
+
 
 def read_image(path: str | Path) -> np.ndarray:
     """RGB uint8 ``(H, W, 3)`` array of an image file (raises OSError if it cannot be read)."""

@@ -82,16 +82,39 @@ def record_learning(record_property, value: float, threshold: float, seconds: fl
         record_property(name, item if isinstance(item, str) else float(item))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _remove_fixture_folders_after_a_passing_run(request, tmp_path_factory):
-    """Module and session fixtures' folders (synthetic datasets, the spotting pipeline: ~1 GB per
-    run and xdist worker) are not covered by ``tmp_path_retention_policy``; after a run without a
-    failure they go too, so repeated runs leave nothing behind; after a failure they stay to look at."""
-    yield
-    if request.session.testsfailed == 0:
+def pytest_sessionfinish(session, exitstatus):
+    """Module and session fixtures' folders (synthetic datasets, the spotting pipeline: ~1 GB a run)
+    are not covered by ``tmp_path_retention_policy``; after a run without a failure they go too, so
+    repeated runs leave nothing behind; after a failure they stay to look at. Under xdist the
+    controller does it once every worker is done (its base folder holds the workers' and the
+    shared one)."""
+    if exitstatus == 0 and not hasattr(session.config, "workerinput"):
         import shutil
 
-        shutil.rmtree(tmp_path_factory.getbasetemp(), ignore_errors=True)
+        factory = getattr(session.config, "_tmp_path_factory", None)  # pytest's own, as xdist uses it
+        if factory is not None:
+            shutil.rmtree(factory.getbasetemp(), ignore_errors=True)
+
+
+def shared_folder(tmp_path_factory, name: str, build) -> tuple[Path, str]:
+    """A folder ``build(folder)`` fills once per test run, however many xdist workers ask for it:
+    the first builds it holding a lock, the others wait for it (never longer than building it
+    themselves would take) and reuse it. Returns the folder and what ``build`` returned (a str or
+    None, kept as text)."""
+    import fcntl
+    import shutil
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    shared.mkdir(exist_ok=True)
+    folder, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this worker dies
+        if not done.is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done.write_text(build(folder) or "")
+    return folder, done.read_text()
 
 
 @pytest.fixture(scope="session")
@@ -101,26 +124,25 @@ def synthetic_ferv39k_48(tmp_path_factory) -> tuple[Path, str]:
     from dfer.data.synth import write_synthetic
     from dfer.io.hashing import tree_sha256
 
-    root = tmp_path_factory.mktemp("synthetic_ferv39k_48")
-    summary = write_synthetic(root, "ferv39k", 300, seed=0, size=48, progress=False)
-    assert (summary["train"], summary["test"]) == (240, 60)
-    return root, tree_sha256(root)
+    def build(root: Path) -> str:
+        summary = write_synthetic(root, "ferv39k", 300, seed=0, size=48, progress=False)
+        assert (summary["train"], summary["test"]) == (240, 60)
+        return tree_sha256(root)
+
+    return shared_folder(tmp_path_factory, "synthetic_ferv39k_48", build)
 
 
 @pytest.fixture(scope="session")
 def synthetic(tmp_path_factory):
-    """``synthetic(format, clips)`` → root of a cached synthetic dataset (size 64, seed 0)."""
+    """``synthetic(format, clips)`` → root of a synthetic dataset (size 64, seed 0) written once per
+    run (:func:`shared_folder`); tests read it and never write into it."""
     from dfer.data.synth import write_synthetic
 
-    cache = {}
-
     def make(format: str, clips: int = 60) -> Path:
-        key = (format, clips)
-        if key not in cache:
-            root = tmp_path_factory.mktemp(f"synth_{format}_{clips}")
+        def build(root: Path) -> None:
             write_synthetic(root, format, clips, seed=0, size=64, progress=False)
-            cache[key] = root
-        return cache[key]
+
+        return shared_folder(tmp_path_factory, f"synth_{format}_{clips}", build)[0]
 
     return make
 

@@ -8,6 +8,8 @@ from dfer import labels
 from dfer.curation.aggregate import METHODS, OUTPUT_COLUMNS, aggregate
 from dfer.curation.simulate import Crowd, simulate_answers
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 @pytest.fixture(scope="module")
 def crowd():

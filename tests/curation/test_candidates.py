@@ -11,6 +11,8 @@ from dfer.preprocess import options_from, preprocess
 
 from tests.conftest import SHARED
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 def test_random_cuts_are_consecutive_and_within_bounds():
     rng = np.random.default_rng(0)

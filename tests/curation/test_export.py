@@ -13,6 +13,8 @@ from dfer.data.ferv39k import read_ferv39k
 from dfer.data.records import ProblemLog
 from dfer.errors import DatasetError
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 def answer(tasks, truth, spammer="s1"):
     """Good workers give the true word; the spammer always a wrong expression."""

@@ -10,6 +10,8 @@ from dfer.data.splits import subject_splits
 from dfer.data.synth_long import LENGTHS, annotate, plan_episodes, write_long
 from dfer.io.video import probe
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 def test_episode_lengths_cover_short_typical_and_long():
     rng = np.random.default_rng(0)

@@ -15,6 +15,8 @@ from dfer.io.hashing import sha256
 
 from tests.conftest import make_checkpoint
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 FAMILIES = {"ferv39k_2d": "resnet18", "ferv39k_2d_lstm": "resnet18_lstm", "ferv39k_3d": "resnet3d_18",
             "ferv39k_two_stream": "two_resnet18_lstm", "ferv39k_tsn": "tsn_resnet18", "ferv39k_ceflnet": "ceflnet"}
 

@@ -13,6 +13,8 @@ from dfer.engine.pretrained import load_pretrained, match
 from dfer.engine.trainer import build_from_config, freeze, make_optimizer
 from dfer.models.zoo import build_model
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 TINY_LSTM = ["model.name=resnet18_lstm", "model.options={hidden: 16}"]
 
 

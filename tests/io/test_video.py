@@ -7,6 +7,8 @@ from dfer.io.video import VideoError, iter_frames, probe
 
 from tests.conftest import SHARED, make_video, write_bad_videos
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 def test_frames_come_in_order_with_their_times():
     frames = list(iter_frames(SHARED / "videos" / "single_face.mp4"))

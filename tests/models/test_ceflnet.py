@@ -6,6 +6,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from dfer.models.ceflnet import CEFLNET_INPUT, CEFLNet
 from dfer.models.zoo import complexity
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 CLIPS, PER_CLIP, SIZE = 7, 5, 32
 
 

@@ -10,6 +10,8 @@ from dfer.models.default import DARK, DefaultClassifier, box_crop, levelled_crop
 
 from tests.conftest import SHARED
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 @pytest.fixture(scope="module")
 def face():

@@ -12,6 +12,8 @@ from dfer.models.mini_xception import MiniXception, _MaxPoolSame, load_keras_wei
 
 from tests.conftest import SHARED
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 WEIGHTS = SHARED / "models" / "emotion_model.hdf5"
 REFERENCE = np.load(Path(__file__).parent / "data" / "keras_reference.npz")  # tools/keras_reference.py
 

@@ -12,6 +12,8 @@ from dfer.predict import predict
 
 from tests.conftest import SHARED, run_cli, write_bad_videos
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 VIDEOS = SHARED / "videos"
 
 

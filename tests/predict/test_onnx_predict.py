@@ -14,6 +14,8 @@ from dfer.predict import predict
 
 from tests.conftest import SHARED, make_checkpoint, make_video
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 @pytest.fixture(scope="module")
 def short_video(tmp_path_factory):

@@ -15,6 +15,8 @@ from dfer.predict.segments import SEGMENT_COLUMNS
 
 from tests.conftest import SHARED, make_video, run_cli
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 VIDEOS = SHARED / "videos"
 
 

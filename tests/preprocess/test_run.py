@@ -18,6 +18,8 @@ from dfer.preprocess.table import NO_FACE
 
 from tests.conftest import SHARED, write_bad_videos
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 VIDEOS = SHARED / "videos"
 
 

@@ -10,6 +10,8 @@ from dfer.spot.features import extract_features, load_features, rescale, snippet
 
 from tests.conftest import make_checkpoint
 
+pytestmark = pytest.mark.xdist_group(__name__)  # on one xdist worker: its module fixtures are built once
+
 
 def test_snippet_starts():
     assert snippet_starts(40).tolist() == [0, 16, 32]

@@ -133,6 +133,25 @@ def synthetic_ferv39k_48(tmp_path_factory) -> tuple[Path, str]:
 
 
 @pytest.fixture(scope="session")
+def synthetic_ferv39k_2d_run(synthetic_ferv39k_48, tmp_path_factory) -> tuple[dict, Path, float]:
+    """``configs/synthetic/ferv39k_2d.yaml`` trained on :func:`synthetic_ferv39k_48` once, as ``dfer
+    train`` runs it: the 2D family's learning test asserts its test metrics, the spotting learning
+    test extracts snippet features with its ``best.pt``. Returns the metrics, the run's folder and
+    the seconds it took."""
+    import time
+
+    from dfer.engine.config import load_config
+    from dfer.engine.protocols import run
+
+    out = tmp_path_factory.mktemp("ferv39k_2d")
+    config = load_config(CONFIGS / "ferv39k_2d.yaml", [f"data.root={synthetic_ferv39k_48[0]}", f"out={out}",
+                                                       "train.progress=false", *learning_seed_overrides()])
+    started = time.perf_counter()
+    metrics = run(config)
+    return metrics, out / config.name, time.perf_counter() - started
+
+
+@pytest.fixture(scope="session")
 def synthetic(tmp_path_factory):
     """``synthetic(format, clips)`` → root of a synthetic dataset (size 64, seed 0) written once per
     run (:func:`shared_folder`); tests read it and never write into it."""

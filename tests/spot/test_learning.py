@@ -1,5 +1,6 @@
 """Spotting really learns, through the pipeline a user runs: synthetic long videos → ``dfer
-preprocess`` (SDFE-LV rules) → snippet features from a synthetic-trained extractor → BMN. Its test
+preprocess`` (SDFE-LV rules) → snippet features from a synthetic-trained extractor (the 2D
+family's 5-epoch run of ``tests/engine/test_learning.py``, trained once for both) → BMN. Its test
 AUC beats uniform sliding-window proposals by at least :data:`THRESHOLD` points, and ``dfer spot
 predict`` on a test video finds its episodes; BSN, TURN and R-C3D train and evaluate on the same
 features (a CI-sized CPU run).
@@ -19,8 +20,6 @@ import pytest
 
 from dfer.cli import main
 from dfer.data.synth_long import write_long
-from dfer.engine.config import load_config
-from dfer.engine.protocols import run
 from dfer.io.hashing import tree_sha256
 from dfer.metrics.temporal import frame_iou
 from dfer.preprocess import options_from, preprocess
@@ -28,7 +27,8 @@ from dfer.spot.features import extract_features
 from tests.conftest import learning_seed_overrides, record_learning
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-pytestmark = pytest.mark.long(minutes=2)
+#: one xdist worker runs both learning modules: the synthetic dataset and this module's pipeline are built once
+pytestmark = [pytest.mark.long(minutes=2), pytest.mark.xdist_group("learning")]
 #: BMN's test AUC above the sliding windows' (the mean of 20 random orders), in points. An untrained
 #: BMN (its proposal shapes alone) is 4.3 above them on this data.
 THRESHOLD = 8
@@ -45,17 +45,15 @@ MEASURED = {"bmn_advantage": (12.6, 21.4, 30.1), "episodes_found": (2, 4, 5)}
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, synthetic_ferv39k_48):
-    """A 2D ResNet-18 trained briefly on the learning tests' synthetic FERV39k; 16 synthetic long
-    videos of 8 subjects (train 8, validation 4, test 4) preprocessed; features (16 frames every 4);
-    BMN trained. Returns the folder, the run and the data's sha256 (long videos, face crops)."""
-    started = time.perf_counter()
+def trained(tmp_path_factory, synthetic_ferv39k_2d_run):
+    """The 2D family's run on the learning tests' synthetic FERV39k (a ResNet-18, 5 epochs) as the
+    feature extractor; 16 synthetic long videos of 8 subjects (train 8, validation 4, test 4)
+    preprocessed; features (16 frames every 4); BMN trained. Returns the folder, the run, the data's
+    sha256 (long videos, face crops) and the seconds it took, the extractor's training included."""
+    _, extractor, extractor_seconds = synthetic_ferv39k_2d_run
+    started = time.perf_counter() - extractor_seconds
     root = tmp_path_factory.mktemp("spot")
-    config = load_config(CONFIGS / "synthetic" / "ferv39k_2d.yaml",
-                         [f"data.root={synthetic_ferv39k_48[0]}", f"out={root / 'extractor'}", "train.progress=false",
-                          "train.epochs=5", *learning_seed_overrides()])
-    run(config)
-    checkpoint = next((root / "extractor").rglob("best.pt"))
+    checkpoint = extractor / "checkpoints" / "best.pt"
     write_long(root / "long", 16, seed=0, size=16, progress=False, seconds=(12.0, 20.0))
     summary = preprocess([root / "long" / "videos"], root / "preprocessed",
                          options_from("frames", "sdfe-lv", face_sizes=(112,), scene_sizes=()), workers=2, progress=False)
